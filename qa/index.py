@@ -1,0 +1,400 @@
+"""The on-disk index: a folder of plain files plus a manifest that is checked on load.
+
+Layout of an index folder::
+
+    index/
+      CURRENT                 name of the live build folder (replaced atomically)
+      build-<time>-<pid>/     one complete build
+        manifest.json         format version, embedder, settings, corpus fingerprint, checksums
+        documents.jsonl       every document's full text and what furniture was dropped
+        passages.jsonl        every passage: id, document, section, span, verbatim text
+        vectors.npy           unit vectors, one row per passage
+        bm25/                 bm25s's JSON and .npy files
+      .tmp-<time>-<pid>/      a build in progress (ignored by readers)
+
+A build is written into a temporary folder, renamed to a ``build-*`` folder, and only then is
+``CURRENT`` swapped with ``os.replace``: a build killed at any point leaves the previous index
+live. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from qa.documents import read_corpus
+from qa.embedders import Embedder
+from qa.errors import (
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    StaleIndexError,
+)
+from qa.keywords import KeywordIndex
+from qa.passages import split_passages
+from qa.records import Document, Dropped, Passage, stable_id
+from qa.settings import CorpusSettings, IndexSettings, PassageSettings
+from qa.vectors import DenseIndex
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+DOCUMENTS_FILE = "documents.jsonl"
+PASSAGES_FILE = "passages.jsonl"
+
+Say = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class CorpusIndex:
+    """A loaded index: documents, passages and both retrievers, ready to search."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    documents: dict[str, Document]
+    passages: list[Passage]
+    dense: DenseIndex
+    keywords: KeywordIndex
+
+    @property
+    def version(self) -> str:
+        """Content-derived id of this build (corpus, settings and embedder), for logs and labels."""
+        return str(self.manifest["index_version"])
+
+    def passage_row(self) -> dict[str, int]:
+        return {p.passage_id: i for i, p in enumerate(self.passages)}
+
+
+# --- fingerprints and checksums -------------------------------------------------------------
+
+
+def file_checksum(path: Path) -> str:
+    """sha256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def corpus_fingerprint(folder: Path, settings: CorpusSettings = CorpusSettings()) -> str:
+    """sha256 over every corpus file's relative path and content: changes when any file does."""
+    digest = hashlib.sha256()
+    folder = Path(folder)
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in settings.extensions
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+    for path in files:
+        digest.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+        digest.update(file_checksum(path).encode("ascii") + b"\n")
+    return digest.hexdigest()
+
+
+# --- building -------------------------------------------------------------------------------
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    corpus_settings: CorpusSettings = CorpusSettings(),
+    passage_settings: PassageSettings = PassageSettings(),
+    index_settings: IndexSettings = IndexSettings(),
+    progress: bool = False,
+    say: Say = _quiet,
+) -> CorpusIndex:
+    """Read, split, embed and index a corpus folder, then swap the result into ``index_dir``."""
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    started = time.perf_counter()
+    fingerprint = corpus_fingerprint(corpus_dir, corpus_settings)
+    documents = read_corpus(corpus_dir, corpus_settings)
+    passages = [p for doc in documents for p in split_passages(doc, passage_settings)]
+    say(f"Read {len(documents)} documents, {len(passages)} passages from {corpus_dir}")
+    texts = [p.embedding_text() for p in passages]
+    vectors = embedder.encode(texts, "passage", progress=progress)
+    dense = DenseIndex(vectors, index_settings)
+    keywords = KeywordIndex.build(texts)
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    stamp = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{os.getpid()}"
+    tmp = index_dir / f".tmp-{stamp}"
+    tmp.mkdir()
+    try:
+        files = [DOCUMENTS_FILE, PASSAGES_FILE]
+        _write_jsonl(tmp / DOCUMENTS_FILE, (_document_json(d) for d in documents))
+        _write_jsonl(tmp / PASSAGES_FILE, (asdict(p) for p in passages))
+        files += dense.save(tmp)
+        files += keywords.save(tmp)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "index_version": stable_id(
+                fingerprint, embedder.name, passage_settings, index_settings, FORMAT_VERSION
+            ),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "embedder": {"name": embedder.name, "dim": int(embedder.dim)},
+            "corpus": {
+                "folder": str(corpus_dir.resolve()),
+                "fingerprint": fingerprint,
+                "documents": len(documents),
+                "settings": asdict(corpus_settings),
+            },
+            "passages": {"count": len(passages), "settings": passage_settings.as_dict()},
+            "dense": index_settings.as_dict(),
+            "bm25": {"k1": 1.5, "b": 0.75, "method": "lucene", "stemmer": "english"},
+            "files": {name: file_checksum(tmp / name) for name in sorted(files)},
+            "build_seconds": round(time.perf_counter() - started, 3),
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        _fsync_tree(tmp)
+        final = index_dir / f"build-{stamp}"
+        os.replace(tmp, final)
+        _point_current(index_dir, final.name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _remove_old_builds(index_dir, keep=final.name)
+    say(f"Built index {manifest['index_version']} in {manifest['build_seconds']:.1f} s")
+    return CorpusIndex(final, manifest, {d.doc_id: d for d in documents}, passages, dense, keywords)
+
+
+def _write_jsonl(path: Path, rows: Any) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _document_json(doc: Document) -> dict[str, Any]:
+    row = asdict(doc)
+    row["dropped"] = [asdict(d) for d in doc.dropped]
+    return row
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+
+
+def _point_current(index_dir: Path, name: str) -> None:
+    pointer = index_dir / f".{CURRENT}.{os.getpid()}"
+    pointer.write_text(name + "\n", encoding="utf-8")
+    with pointer.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(pointer, index_dir / CURRENT)
+
+
+def _remove_old_builds(index_dir: Path, keep: str) -> None:
+    """Delete superseded builds, and temporary folders of builds whose process is gone."""
+    for path in index_dir.iterdir():
+        if (path.name.startswith("build-") and path.name != keep) or (
+            path.name.startswith(".tmp-") and not _pid_alive(path.name.rsplit("-", 1)[-1])
+        ):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _pid_alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def current_build(index_dir: Path) -> Path:
+    """The live build folder of ``index_dir``, or IndexNotFoundError."""
+    index_dir = Path(index_dir)
+    pointer = index_dir / CURRENT
+    if not pointer.is_file():
+        raise IndexNotFoundError(f"no index at {index_dir} (run `qa build` first)")
+    name = pointer.read_text(encoding="utf-8").strip()
+    folder = index_dir / name
+    if not name.startswith("build-") or not folder.is_dir():
+        raise IndexCorruptError(f"{pointer} points to a missing build {name!r}; rebuild the index")
+    return folder
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexCorruptError(f"{folder} has no {MANIFEST}; rebuild the index") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IndexCorruptError(
+            f"{folder / MANIFEST} is not valid JSON; rebuild the index"
+        ) from exc
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        found = manifest.get("format_version") if isinstance(manifest, dict) else None
+        raise IndexMismatchError(
+            f"index format {found!r} at {folder}, this version reads {FORMAT_VERSION}; rebuild it"
+        )
+    return manifest
+
+
+def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
+    """Every file listed in the manifest exists with its recorded checksum."""
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise IndexCorruptError(f"{folder / MANIFEST} lists no files; rebuild the index")
+    for name, checksum in files.items():
+        path = folder / name
+        if not path.is_file():
+            raise IndexCorruptError(
+                f"index file {name} is missing from {folder}; rebuild the index"
+            )
+        if file_checksum(path) != checksum:
+            raise IndexCorruptError(
+                f"index file {name} in {folder} does not match its checksum (corrupted or "
+                "edited); rebuild the index"
+            )
+
+
+def check_compatible(
+    manifest: dict[str, Any],
+    embedder: Embedder,
+    passage_settings: PassageSettings | None = None,
+    index_settings: IndexSettings | None = None,
+) -> None:
+    """Refuse an index built with another embedder or other settings than the ones asked for."""
+    built = manifest["embedder"]
+    if built["name"] != embedder.name or int(built["dim"]) != int(embedder.dim):
+        raise IndexMismatchError(
+            f"index was built with {built['name']} ({built['dim']}-d), but the embedder is "
+            f"{embedder.name} ({embedder.dim}-d); rebuild the index"
+        )
+    if (
+        passage_settings is not None
+        and manifest["passages"]["settings"] != passage_settings.as_dict()
+    ):
+        raise IndexMismatchError("index was built with other passage settings; rebuild the index")
+    if index_settings is not None and manifest["dense"] != index_settings.as_dict():
+        raise IndexMismatchError("index was built with other FAISS settings; rebuild the index")
+
+
+def load_index(
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    passage_settings: PassageSettings | None = None,
+    index_settings: IndexSettings | None = None,
+) -> CorpusIndex:
+    """Load and verify the live build: format, embedder, settings and every file's checksum."""
+    for attempt in range(3):
+        folder = current_build(index_dir)
+        try:
+            return _load_build(folder, embedder, passage_settings, index_settings)
+        except IndexCorruptError:
+            # A concurrent rebuild may have swapped CURRENT and removed this build mid-read.
+            if attempt == 2 or current_build(index_dir) == folder:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _load_build(
+    folder: Path,
+    embedder: Embedder,
+    passage_settings: PassageSettings | None,
+    index_settings: IndexSettings | None,
+) -> CorpusIndex:
+    manifest = read_manifest(folder)
+    check_compatible(manifest, embedder, passage_settings, index_settings)
+    verify_files(folder, manifest)
+    try:
+        documents = [_document_from_json(row) for row in _read_jsonl(folder / DOCUMENTS_FILE)]
+        passages = [Passage(**row) for row in _read_jsonl(folder / PASSAGES_FILE)]
+        dense = DenseIndex.load(folder, IndexSettings(**manifest["dense"]))
+        keywords = KeywordIndex.load(folder, len(passages))
+    except (KeyError, TypeError, ValueError, OSError) as exc:
+        raise IndexCorruptError(f"index at {folder} cannot be read ({exc}); rebuild it") from exc
+    if len(dense) != len(passages) or dense.vectors.shape[1] != int(embedder.dim):
+        raise IndexCorruptError(
+            f"index at {folder} has {len(dense)} vectors for {len(passages)} passages; rebuild it"
+        )
+    return CorpusIndex(
+        folder, manifest, {d.doc_id: d for d in documents}, passages, dense, keywords
+    )
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _document_from_json(row: dict[str, Any]) -> Document:
+    row = dict(row)
+    row["dropped"] = tuple(Dropped(**d) for d in row.get("dropped", ()))
+    return Document(**row)
+
+
+# --- keeping the index fresh ----------------------------------------------------------------
+
+
+def check_fresh(
+    index: CorpusIndex, corpus_dir: Path, settings: CorpusSettings = CorpusSettings()
+) -> None:
+    """Raise StaleIndexError when the corpus folder changed since the index was built."""
+    if corpus_fingerprint(corpus_dir, settings) != index.manifest["corpus"]["fingerprint"]:
+        raise StaleIndexError(f"the corpus at {corpus_dir} changed since the index was built")
+
+
+def ensure_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    corpus_settings: CorpusSettings = CorpusSettings(),
+    passage_settings: PassageSettings = PassageSettings(),
+    index_settings: IndexSettings = IndexSettings(),
+    progress: bool = False,
+    say: Say = _quiet,
+) -> CorpusIndex:
+    """Load the index if it is sound and current; otherwise (re)build it, saying why.
+
+    A corrupted index is never served: it is rebuilt from the corpus, which is the source of
+    truth, and the reason is reported through ``say``.
+    """
+    try:
+        index = load_index(
+            index_dir, embedder, passage_settings=passage_settings, index_settings=index_settings
+        )
+        if index.manifest["corpus"]["settings"] != asdict(corpus_settings):
+            raise StaleIndexError("the index was built with other corpus settings")
+        check_fresh(index, corpus_dir, corpus_settings)
+        return index
+    except IndexNotFoundError:
+        say(f"No index at {index_dir}: building it from {corpus_dir}")
+    except (StaleIndexError, IndexMismatchError, IndexCorruptError) as exc:
+        if not Path(corpus_dir).is_dir():
+            raise
+        say(f"Rebuilding the index: {exc}")
+    return build_index(
+        corpus_dir,
+        index_dir,
+        embedder,
+        corpus_settings=corpus_settings,
+        passage_settings=passage_settings,
+        index_settings=index_settings,
+        progress=progress,
+        say=say,
+    )

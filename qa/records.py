@@ -1,0 +1,107 @@
+"""Immutable records that flow through the pipeline: documents, passages, hits, citations, answers.
+
+Ids derive from content and position, never from chance, so the same corpus gives the same ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+def stable_id(*parts: object, length: int = 16) -> str:
+    """A short hex id derived from ``parts`` (sha256), identical across runs and machines."""
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A span of a source file left out of passages, and why (for the staff document browser)."""
+
+    start: int
+    end: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """One corpus file as read: its full decoded text, its recovered title and what was dropped."""
+
+    doc_id: str
+    source: str  # path relative to the corpus folder, with forward slashes
+    title: str
+    text: str
+    dropped: tuple[Dropped, ...] = ()
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable unit: a verbatim slice ``document.text[start:end]`` under one section."""
+
+    passage_id: str
+    doc_id: str
+    source: str
+    title: str
+    section: str  # "" when the passage sits before any heading
+    start: int
+    end: int
+    text: str
+
+    @staticmethod
+    def make_id(source: str, start: int, end: int) -> str:
+        """The id of the passage at ``source[start:end]``: stable for the same corpus."""
+        return stable_id(source, start, end)
+
+    def embedding_text(self) -> str:
+        """What is embedded and keyword-indexed: title and section add context; never displayed."""
+        return " \n".join(part for part in (self.title, self.section, self.text) if part)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage returned for a query, with the evidence behind its rank.
+
+    ``scores`` and ``ranks`` hold one entry per retriever that saw the passage ("dense", "bm25",
+    "fused", ...); ranks are 1-based. ``highlight`` is the best-matching sentence as absolute
+    offsets into the source text. ``cleared`` tells whether the passage passed the abstention
+    threshold.
+    """
+
+    passage: Passage
+    rank: int
+    score: float
+    scores: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+    ranks: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
+    highlight: tuple[int, int] | None = None
+    cleared: bool = True
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source in an answer: exactly what is shown and where it comes from."""
+
+    number: int
+    passage_id: str
+    doc_id: str
+    title: str
+    section: str
+    source: str
+    start: int
+    end: int
+    text: str
+    highlight: tuple[int, int] | None
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The result of one search: the cited passages, or an abstention, never text of our own."""
+
+    question: str
+    effective_query: str
+    abstained: bool
+    citations: tuple[Citation, ...]
+    hits: tuple[Hit, ...] = ()
+    candidates: tuple[Hit, ...] = ()  # every candidate considered, for staff; empty unless asked
+    index_version: str = ""

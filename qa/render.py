@@ -1,0 +1,75 @@
+"""Turning an Answer into JSON, plain text or Markdown: formatting only; the data stays put."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from qa.records import Answer, Citation
+
+NOT_COVERED = "The articles here don't cover that."
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The stable JSON shape of ``qa search --json`` and the chat API."""
+    return {
+        "query": answer.question,
+        "effective_query": answer.effective_query,
+        "abstained": answer.abstained,
+        "index_version": answer.index_version,
+        "results": [
+            {
+                "rank": c.number,
+                "score": round(c.score, 6),
+                "scores": {k: round(v, 6) for k, v in hit.scores.items()},
+                "passage_id": c.passage_id,
+                "doc_id": c.doc_id,
+                "title": c.title,
+                "section": c.section,
+                "text": c.text,
+                "source": c.source,
+                "start": c.start,
+                "end": c.end,
+                "highlight": list(c.highlight) if c.highlight else None,
+            }
+            for c, hit in zip(answer.citations, answer.hits, strict=True)
+        ],
+    }
+
+
+def citation_label(citation: Citation) -> str:
+    """``[1] Title — Section`` (the section is left out when the passage has none)."""
+    label = f"[{citation.number}] {citation.title}"
+    return f"{label} — {citation.section}" if citation.section else label
+
+
+def answer_text(answer: Answer) -> str:
+    """Plain text for a terminal: numbered citations with their verbatim passages."""
+    lines = []
+    if answer.effective_query != answer.question:
+        lines.append(f"Searching for: {answer.effective_query}")
+    if answer.abstained:
+        lines.append(NOT_COVERED)
+        return "\n".join(lines)
+    for c in answer.citations:
+        lines.append(citation_label(c))
+        lines.append(f"    {c.source} [{c.start}:{c.end}]  score {c.score:.4f}")
+        lines.extend("    " + line for line in c.text.splitlines())
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def escape(text: str) -> str:
+    """HTML-escape untrusted text (corpus or visitor input) so it renders inert."""
+    return html.escape(text, quote=True)
+
+
+def highlighted_html(text: str, offset: int, highlight: tuple[int, int] | None) -> str:
+    """Escaped ``text`` (which begins at source offset ``offset``) with the highlight in <mark>."""
+    if not highlight:
+        return escape(text)
+    a = max(0, highlight[0] - offset)
+    b = min(len(text), highlight[1] - offset)
+    if a >= b:
+        return escape(text)
+    return f"{escape(text[:a])}<mark>{escape(text[a:b])}</mark>{escape(text[b:])}"

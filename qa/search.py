@@ -1,0 +1,294 @@
+"""Answering a question: follow-up resolution, hybrid retrieval, fusion, abstention, de-duplication
+and the best sentence of each passage. Returns an :class:`~qa.records.Answer`; never writes text.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from qa.embedders import Embedder
+from qa.errors import EmptyQuestionError, InputError
+from qa.followup import resolve_followup
+from qa.fusion import RRF_K, reciprocal_rank_fusion
+from qa.index import CorpusIndex
+from qa.passages import sentence_spans
+from qa.records import Answer, Citation, Hit, Passage
+from qa.settings import MODES, Mode, SearchSettings
+
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Query:
+    """One question to answer, with the conversation before it (user turns, oldest first)."""
+
+    question: str
+    history: tuple[str, ...] = ()
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """Trim and bound a visitor's question; an empty one is an input error, not a search."""
+    if not isinstance(question, str):
+        raise InputError(f"the question must be text, not {type(question).__name__}")
+    text = _SPACE.sub(" ", question).strip()
+    if not text:
+        raise EmptyQuestionError("the question is empty: type a question about the documents")
+    if len(text) > max_chars:
+        # Models read only the first few hundred tokens anyway; cut at a word boundary.
+        cut = text.rfind(" ", 0, max_chars)
+        text = text[: cut if cut > max_chars // 2 else max_chars]
+    return text
+
+
+class Searcher:
+    """Answers questions from one loaded index with one embedder. Thread-safe for reading."""
+
+    def __init__(
+        self, index: CorpusIndex, embedder: Embedder, settings: SearchSettings = SearchSettings()
+    ) -> None:
+        if settings.mode not in MODES:
+            raise InputError(f"unknown mode {settings.mode!r}; choose one of {', '.join(MODES)}")
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self._row_of = index.passage_row()
+        self._sentence_cache: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
+        self._cache_lock = threading.Lock()
+
+    # -- public -------------------------------------------------------------------------------
+
+    def search(
+        self,
+        question: str,
+        *,
+        history: Sequence[str] = (),
+        k: int | None = None,
+        mode: Mode | None = None,
+        with_candidates: bool = False,
+    ) -> Answer:
+        """Answer one question; see :meth:`search_many` for batches."""
+        return self.search_many(
+            [Query(question, tuple(history))], k=k, mode=mode, with_candidates=with_candidates
+        )[0]
+
+    def search_many(
+        self,
+        queries: Sequence[Query],
+        *,
+        k: int | None = None,
+        mode: Mode | None = None,
+        with_candidates: bool = False,
+    ) -> list[Answer]:
+        """Answer many questions, encoding them in one batch (how scripts run hundreds)."""
+        s = self.settings
+        k = s.k if k is None else k
+        mode = mode or s.mode
+        if k < 1:
+            raise InputError("k must be at least 1")
+        if mode not in MODES:
+            raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        cleaned = [clean_question(q.question, s.max_query_chars) for q in queries]
+        effective = [
+            resolve_followup(
+                text, [clean_question(h, s.max_query_chars) for h in q.history if h.strip()]
+            )
+            if s.resolve_followups
+            else text
+            for text, q in zip(cleaned, queries, strict=True)
+        ]
+        if not queries:
+            return []
+        qvecs = self.embedder.encode(effective, "query")
+        depth = max(s.candidate_depth, k)
+        dense_scores, dense_ids = self.index.dense.search(qvecs, depth)
+        keyword_results = self.index.keywords.search(effective, depth)
+        answers = []
+        for i in range(len(queries)):
+            candidates = self._candidates(
+                qvecs[i], dense_scores[i], dense_ids[i], keyword_results[i], mode
+            )
+            answers.append(
+                self._answer(cleaned[i], effective[i], qvecs[i], candidates, k, with_candidates)
+            )
+        return answers
+
+    # -- stages -------------------------------------------------------------------------------
+
+    def _candidates(
+        self,
+        qvec: np.ndarray,
+        dense_scores: np.ndarray,
+        dense_ids: np.ndarray,
+        keyword: tuple[np.ndarray, np.ndarray],
+        mode: Mode,
+    ) -> list[Hit]:
+        """Every passage either retriever proposed, with both retrievers' scores and ranks."""
+        passages = self.index.passages
+        dense_rank = {int(r): n for n, r in enumerate(dense_ids, start=1) if r >= 0}
+        dense_score = {
+            int(r): float(v) for r, v in zip(dense_ids, dense_scores, strict=True) if r >= 0
+        }
+        bm25_ids, bm25_vals = keyword
+        bm25_rank = {int(r): n for n, r in enumerate(bm25_ids, start=1)}
+        bm25_score = {int(r): float(v) for r, v in zip(bm25_ids, bm25_vals, strict=True)}
+        order = rank_candidates((dense_ids, dense_scores), keyword, mode, rrf_k=self.settings.rrf_k)
+        # Passages proposed by BM25 alone still need a cosine: abstention is judged on it.
+        missing = [r for r, _ in order if r not in dense_score]
+        if missing:
+            sims = self.index.dense.similarity(qvec, np.asarray(missing, dtype=np.int64))
+            dense_score.update({r: float(v) for r, v in zip(missing, sims, strict=True)})
+        threshold = self.settings.abstain_threshold
+        hits = []
+        for rank, (row, score) in enumerate(order, start=1):
+            scores = {"dense": dense_score[row]}
+            ranks = {}
+            if row in dense_rank:
+                ranks["dense"] = dense_rank[row]
+            if row in bm25_rank:
+                scores["bm25"] = bm25_score[row]
+                ranks["bm25"] = bm25_rank[row]
+            scores["fused"] = float(score)
+            ranks["fused"] = rank
+            hits.append(
+                Hit(
+                    passage=passages[row],
+                    rank=rank,
+                    score=float(score),
+                    scores=scores,
+                    ranks=ranks,
+                    cleared=dense_score[row] >= threshold,
+                )
+            )
+        return hits
+
+    def _answer(
+        self,
+        question: str,
+        effective: str,
+        qvec: np.ndarray,
+        candidates: list[Hit],
+        k: int,
+        with_candidates: bool,
+    ) -> Answer:
+        """Keep the k best distinct passages that clear the threshold; abstain when none does."""
+        row_of = self._row_of
+        chosen: list[Hit] = []
+        chosen_rows: list[int] = []
+        vectors = self.index.dense.vectors
+        for hit in candidates:
+            if len(chosen) >= k:
+                break
+            if not hit.cleared:
+                continue
+            row = row_of[hit.passage.passage_id]
+            if chosen_rows and _is_duplicate(
+                vectors[row],
+                vectors[chosen_rows],
+                hit.passage,
+                [h.passage for h in chosen],
+                self.settings.duplicate_threshold,
+            ):
+                continue
+            chosen.append(hit)
+            chosen_rows.append(row)
+        final = [
+            replace(hit, rank=n, highlight=self._highlight(hit.passage, qvec))
+            for n, hit in enumerate(chosen, start=1)
+        ]
+        for hit in final:
+            hit.ranks["final"] = hit.rank
+        citations = tuple(
+            Citation(
+                number=hit.rank,
+                passage_id=hit.passage.passage_id,
+                doc_id=hit.passage.doc_id,
+                title=hit.passage.title,
+                section=hit.passage.section,
+                source=hit.passage.source,
+                start=hit.passage.start,
+                end=hit.passage.end,
+                text=hit.passage.text,
+                highlight=hit.highlight,
+                score=hit.score,
+            )
+            for hit in final
+        )
+        return Answer(
+            question=question,
+            effective_query=effective,
+            abstained=not final,
+            citations=citations,
+            hits=tuple(final),
+            candidates=tuple(candidates) if with_candidates else (),
+            index_version=self.index.version,
+        )
+
+    def _highlight(self, passage: Passage, qvec: np.ndarray) -> tuple[int, int]:
+        """The sentence of the passage closest to the query (absolute offsets into the source)."""
+        with self._cache_lock:
+            cached = self._sentence_cache.get(passage.passage_id)
+        if cached is None:
+            doc = self.index.documents[passage.doc_id]
+            spans = sentence_spans(doc.text, passage.start, passage.end) or [
+                (passage.start, passage.end)
+            ]
+            if len(spans) == 1:
+                vecs = np.zeros((1, 1), dtype=np.float32)
+            else:
+                vecs = self.embedder.encode([doc.text[a:b] for a, b in spans], "passage")
+            cached = (spans, vecs)
+            with self._cache_lock:
+                self._sentence_cache[passage.passage_id] = cached
+        spans, vecs = cached
+        if len(spans) == 1:
+            return spans[0]
+        return spans[int(np.argmax(vecs @ qvec))]
+
+
+def _is_duplicate(
+    vector: np.ndarray,
+    chosen_vectors: np.ndarray,
+    passage: Passage,
+    chosen: Sequence[Passage],
+    threshold: float,
+) -> bool:
+    """Near-duplicate of a passage already shown: almost the same vector, or the same words."""
+    if float(np.max(chosen_vectors @ vector)) >= threshold:
+        return True
+    words = _norm_words(passage.text)
+    return any(words == _norm_words(other.text) for other in chosen)
+
+
+def _norm_words(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"\w+", text.lower()))
+
+
+def rank_candidates(
+    dense: tuple[np.ndarray, np.ndarray],
+    keyword: tuple[np.ndarray, np.ndarray],
+    mode: Mode,
+    *,
+    rrf_k: int = RRF_K,
+) -> list[tuple[int, float]]:
+    """One query's final candidate order as (row, score), best first, for a retrieval mode.
+
+    ``dense`` is (row ids, cosines) best first (ids < 0 are padding and skipped); ``keyword`` is
+    (row ids, BM25 scores) best first. Hybrid fuses the two rankings with RRF.
+    """
+    dense_ids, dense_scores = dense
+    dense_pairs = [
+        (int(r), float(v)) for r, v in zip(dense_ids, dense_scores, strict=True) if r >= 0
+    ]
+    bm25_pairs = [(int(r), float(v)) for r, v in zip(*keyword, strict=True)]
+    if mode == "dense":
+        return dense_pairs
+    if mode == "bm25":
+        return bm25_pairs
+    return reciprocal_rank_fusion(
+        [[r for r, _ in dense_pairs], [r for r, _ in bm25_pairs]], k=rrf_k
+    )

@@ -1,0 +1,65 @@
+"""Frozen settings objects, passed explicitly; only entry points read the environment."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Mode = Literal["dense", "bm25", "hybrid"]
+MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
+
+
+@dataclass(frozen=True)
+class CorpusSettings:
+    """How corpus files are read and which page furniture is dropped.
+
+    ``extra_furniture`` adds regular expressions (matched against a whole stripped line,
+    case-insensitive) to the built-in list in :mod:`qa.documents`.
+    """
+
+    extensions: tuple[str, ...] = (".txt", ".md")
+    extra_furniture: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PassageSettings:
+    """How documents are cut into passages: whole sentences, about ``min_words``..``max_words``."""
+
+    min_words: int = 30
+    max_words: int = 120
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """Which FAISS index holds the vectors: exact inner product, or HNSW for large corpora."""
+
+    kind: Literal["flat", "hnsw"] = "flat"
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 200
+    hnsw_ef_search: int = 128
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How a question is answered.
+
+    ``candidate_depth`` is how many hits each retriever contributes before fusion; it is kept
+    apart from ``k``, the number of passages shown. ``abstain_threshold`` is a cosine similarity
+    between the question and a passage (calibrated on the labelled question set, see
+    ``qa eval --sweep``): passages under it do not count as answering the question.
+    """
+
+    k: int = 5
+    mode: Mode = "hybrid"
+    candidate_depth: int = 50
+    rrf_k: int = 60
+    abstain_threshold: float = 0.35
+    duplicate_threshold: float = 0.95
+    max_query_chars: int = 2000
+    resolve_followups: bool = True
