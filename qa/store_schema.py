@@ -1,0 +1,114 @@
+"""The tables of the feedback store, the ordered migrations that build them, and the rows read back.
+
+Kept apart from :mod:`qa.store` so the schema's history reads in one place. Never edit a released
+migration: append a new one (and a field to the row it changes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Vote = Literal["up", "down"]
+Reason = Literal["abstained", "thumbs_down"]
+VOTES: tuple[Vote, ...] = ("up", "down")
+REASONS: tuple[Reason, ...] = ("abstained", "thumbs_down")
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema: applied once, in order, when a store is opened."""
+
+    version: int
+    summary: str
+    statements: tuple[str, ...]
+
+
+# Never edit a released migration: add a new one. Statements run in one transaction with the
+# new user_version, so a store is either fully at a version or untouched.
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "feedback votes, staff labels, unanswered questions",
+        (
+            """CREATE TABLE feedback (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                created_at TEXT NOT NULL,
+                question TEXT,
+                effective_query TEXT,
+                passage_ids TEXT NOT NULL,
+                vote TEXT NOT NULL CHECK (vote IN ('up', 'down')),
+                index_version TEXT NOT NULL,
+                answer_id TEXT
+            )""",
+            """CREATE TABLE labels (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                created_at TEXT NOT NULL,
+                question TEXT NOT NULL,
+                history TEXT NOT NULL,
+                passage_id TEXT NOT NULL,
+                passage_text TEXT NOT NULL,
+                relevant INTEGER NOT NULL CHECK (relevant IN (0, 1)),
+                index_version TEXT NOT NULL,
+                UNIQUE (question, history, passage_id, index_version)
+            )""",
+            """CREATE TABLE unanswered (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                created_at TEXT NOT NULL,
+                question TEXT NOT NULL,
+                reason TEXT NOT NULL CHECK (reason IN ('abstained', 'thumbs_down')),
+                index_version TEXT NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
+        2,
+        "optional visitor comment on a vote; time indexes for the staff views",
+        (
+            "ALTER TABLE feedback ADD COLUMN comment TEXT",
+            "CREATE INDEX unanswered_created_at ON unanswered (created_at)",
+            "CREATE INDEX feedback_created_at ON feedback (created_at)",
+        ),
+    ),
+)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    """A visitor's vote on one answer. ``question`` etc. are None when questions were not logged."""
+
+    id: int
+    created_at: str
+    question: str | None
+    effective_query: str | None
+    passage_ids: tuple[str, ...]
+    vote: Vote
+    index_version: str
+    answer_id: str | None
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class UnansweredRow:
+    """A question the bot abstained on, or whose answer got a thumbs down."""
+
+    id: int
+    created_at: str
+    question: str
+    reason: Reason
+    index_version: str
+
+
+@dataclass(frozen=True)
+class LabelRow:
+    """A staff judgement: does this passage answer this question (after this history)?"""
+
+    id: int
+    created_at: str
+    question: str
+    history: tuple[str, ...]
+    passage_id: str
+    passage_text: str
+    relevant: bool
+    index_version: str
