@@ -162,8 +162,13 @@ def _ends_sentence(text: str, punct_start: int, punct: str, line_start: int) -> 
         return False
     if len(token) == 1 and token.isupper():  # an initial ("J. Smith"), unless "vitamin D."
         before = head[: len(head) - len(head.split()[-1])].split()
-        return bool(before) and not before[-1][:1].isupper()
+        starts_name = not before or before[-1][:1].isupper() or before[-1][-1] in ".!?"
+        return not starts_name
     return True
+
+
+def _line_start(text: str, position: int) -> int:
+    return max(text.rfind("\n", 0, position), text.rfind("\r", 0, position)) + 1
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -184,7 +189,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         if not following[:1].islower():
             cuts.append(start + newline.start())
     for match in _END_RE.finditer(text, start, stop):
-        line_start = max(text.rfind("\n", start, match.start()) + 1, start)
+        line_start = _line_start(text, match.start())  # the whole line: range-independent
         if _ends_sentence(text, match.start(), match.group(1), line_start):
             cuts.append(match.end())
     spans = []
@@ -320,7 +325,8 @@ def classify(text: str, dropped: Sequence[tuple[int, int]] = ()) -> list[Block]:
     kinds = [_shape(line.text) for line in kept]
     if kept and is_title_like(kept[0].text):
         kinds[0] = Kind.TITLE
-    joined = _join_wrapped(kept, kinds, broken)
+    indented = [line.start > _line_start(text, line.start) for line in kept]
+    joined = _join_wrapped(kept, kinds, broken, indented)
     _demote_lists(kinds, [line.text for line in kept])
     blocks: list[Block] = []
     for i, line in enumerate(kept):
@@ -344,11 +350,14 @@ def _shape(text: str) -> Kind:
     return Kind.PARAGRAPH
 
 
-def _join_wrapped(kept: list[Line], kinds: list[Kind], broken: list[bool]) -> list[bool]:
+def _join_wrapped(
+    kept: list[Line], kinds: list[Kind], broken: list[bool], indented: list[bool]
+) -> list[bool]:
     """Mark lines that continue the paragraph above them (hard-wrapped text); fix their kinds.
 
     A line continues a paragraph when nothing separates them, the paragraph's last line ends
-    mid-sentence, and the line does not start a list item or a Markdown heading. A heading-like
+    mid-sentence, and the line does not start a list item or a Markdown heading; a list item
+    only continues into an indented line (short items need no final period). A heading-like
     line directly followed by a line in lower case starts a wrapped paragraph.
     """
     joined = [False] * len(kept)
@@ -365,6 +374,7 @@ def _join_wrapped(kept: list[Line], kinds: list[Kind], broken: list[bool]) -> li
             and not ends_sentence(kept[i - 1].text)
             and not _is_listed(line.text)
             and not _MD_HEADING_RE.match(line.text)
+            and (indented[i] or not _is_listed(kept[i - 1].text))
         ):
             kinds[i], joined[i] = Kind.PARAGRAPH, True
     return joined
