@@ -78,7 +78,10 @@ class SentenceTransformerEmbedder:
 
             path = self.model_path or bundled_model_path()
             model = SentenceTransformer(str(path), device="cpu")
-            self.dim = int(model.get_sentence_embedding_dimension() or self.dim)
+            dimension = getattr(model, "get_embedding_dimension", None) or (
+                model.get_sentence_embedding_dimension
+            )
+            self.dim = int(dimension() or self.dim)
             self._model = model
 
     def encode(

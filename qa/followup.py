@@ -193,9 +193,9 @@ def is_followup(question: str) -> bool:
         return True
     topical = content_words(question)
     refers_back = any(w in _ANAPHORA for w in words)
-    # "is it safe?" refers back and has one content word; "does ketamine help with anxiety"
-    # has enough of its own topic to stand alone even if it says "it" later.
-    return (refers_back and len(topical) <= 2) or len(topical) == 0
+    # "is it safe to stay on it long term?" refers back with three content words; a question
+    # with four or more has enough topic of its own to stand alone even if it says "it".
+    return (refers_back and len(topical) <= 3) or len(topical) == 0
 
 
 def resolve_followup(question: str, history: Sequence[str]) -> str:

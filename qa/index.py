@@ -126,10 +126,9 @@ def build_index(
     documents = read_corpus(corpus_dir, corpus_settings)
     passages = [p for doc in documents for p in split_passages(doc, passage_settings)]
     say(f"Read {len(documents)} documents, {len(passages)} passages from {corpus_dir}")
-    texts = [p.embedding_text() for p in passages]
-    vectors = embedder.encode(texts, "passage", progress=progress)
+    vectors = embedder.encode([p.embedding_text() for p in passages], "passage", progress=progress)
     dense = DenseIndex(vectors, index_settings)
-    keywords = KeywordIndex.build(texts)
+    keywords = KeywordIndex.build([p.keyword_text() for p in passages])
 
     index_dir.mkdir(parents=True, exist_ok=True)
     stamp = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{os.getpid()}"
@@ -144,7 +143,12 @@ def build_index(
         manifest = {
             "format_version": FORMAT_VERSION,
             "index_version": stable_id(
-                fingerprint, embedder.name, passage_settings, index_settings, FORMAT_VERSION
+                fingerprint,
+                embedder.name,
+                passage_settings,
+                index_settings,
+                FORMAT_VERSION,
+                "dense: passage text; bm25: section + passage text",
             ),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "embedder": {"name": embedder.name, "dim": int(embedder.dim)},
@@ -154,7 +158,12 @@ def build_index(
                 "documents": len(documents),
                 "settings": asdict(corpus_settings),
             },
-            "passages": {"count": len(passages), "settings": passage_settings.as_dict()},
+            "passages": {
+                "count": len(passages),
+                "settings": passage_settings.as_dict(),
+                "dense_text": "passage text",
+                "keyword_text": "section + passage text",
+            },
             "dense": index_settings.as_dict(),
             "bm25": {"k1": 1.5, "b": 0.75, "method": "lucene", "stemmer": "english"},
             "files": {name: file_checksum(tmp / name) for name in sorted(files)},
@@ -171,6 +180,11 @@ def build_index(
     _remove_old_builds(index_dir, keep=final.name)
     say(f"Built index {manifest['index_version']} in {manifest['build_seconds']:.1f} s")
     return CorpusIndex(final, manifest, {d.doc_id: d for d in documents}, passages, dense, keywords)
+
+
+def _as_json(value: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples become lists), for comparing settings."""
+    return json.loads(json.dumps(value))
 
 
 def _write_jsonl(path: Path, rows: Any) -> None:
@@ -283,12 +297,11 @@ def check_compatible(
             f"index was built with {built['name']} ({built['dim']}-d), but the embedder is "
             f"{embedder.name} ({embedder.dim}-d); rebuild the index"
         )
-    if (
-        passage_settings is not None
-        and manifest["passages"]["settings"] != passage_settings.as_dict()
+    if passage_settings is not None and manifest["passages"]["settings"] != _as_json(
+        passage_settings.as_dict()
     ):
         raise IndexMismatchError("index was built with other passage settings; rebuild the index")
-    if index_settings is not None and manifest["dense"] != index_settings.as_dict():
+    if index_settings is not None and manifest["dense"] != _as_json(index_settings.as_dict()):
         raise IndexMismatchError("index was built with other FAISS settings; rebuild the index")
 
 
@@ -378,7 +391,7 @@ def ensure_index(
         index = load_index(
             index_dir, embedder, passage_settings=passage_settings, index_settings=index_settings
         )
-        if index.manifest["corpus"]["settings"] != asdict(corpus_settings):
+        if index.manifest["corpus"]["settings"] != _as_json(asdict(corpus_settings)):
             raise StaleIndexError("the index was built with other corpus settings")
         check_fresh(index, corpus_dir, corpus_settings)
         return index

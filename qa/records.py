@@ -54,8 +54,17 @@ class Passage:
         return stable_id(source, start, end)
 
     def embedding_text(self) -> str:
-        """What is embedded and keyword-indexed: title and section add context; never displayed."""
-        return " \n".join(part for part in (self.title, self.section, self.text) if part)
+        """What the dense model embeds: the passage text alone.
+
+        Measured on the labelled question set, prefixing the title and section cut hit@1 from
+        0.68 to 0.55 with all-MiniLM-L6-v2: in a corpus of articles on one topic the shared
+        title pulls every passage of a document towards the same point.
+        """
+        return self.text
+
+    def keyword_text(self) -> str:
+        """What BM25 indexes: the section heading adds its words (an FAQ question, a label)."""
+        return " \n".join(part for part in (self.section, self.text) if part)
 
 
 @dataclass(frozen=True)

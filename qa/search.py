@@ -14,7 +14,7 @@ import numpy as np
 from qa.embedders import Embedder
 from qa.errors import EmptyQuestionError, InputError
 from qa.followup import resolve_followup
-from qa.fusion import RRF_K, reciprocal_rank_fusion
+from qa.fusion import RRF_K, convex_fusion, reciprocal_rank_fusion
 from qa.index import CorpusIndex
 from qa.passages import sentence_spans
 from qa.records import Answer, Citation, Hit, Passage
@@ -104,6 +104,12 @@ class Searcher:
         if not queries:
             return []
         qvecs = self.embedder.encode(effective, "query")
+        # The best sentence is judged against the visitor's own words as well as the resolved
+        # query: after "side effects?" -> "do they go away?", the sentence about them subsiding.
+        resolved = [i for i, (a, b) in enumerate(zip(cleaned, effective, strict=True)) if a != b]
+        focus = qvecs.copy()
+        if resolved:
+            focus[resolved] += self.embedder.encode([cleaned[i] for i in resolved], "query")
         depth = max(s.candidate_depth, k)
         dense_scores, dense_ids = self.index.dense.search(qvecs, depth)
         keyword_results = self.index.keywords.search(effective, depth)
@@ -113,7 +119,7 @@ class Searcher:
                 qvecs[i], dense_scores[i], dense_ids[i], keyword_results[i], mode
             )
             answers.append(
-                self._answer(cleaned[i], effective[i], qvecs[i], candidates, k, with_candidates)
+                self._answer(cleaned[i], effective[i], focus[i], candidates, k, with_candidates)
             )
         return answers
 
@@ -129,19 +135,33 @@ class Searcher:
     ) -> list[Hit]:
         """Every passage either retriever proposed, with both retrievers' scores and ranks."""
         passages = self.index.passages
-        dense_rank = {int(r): n for n, r in enumerate(dense_ids, start=1) if r >= 0}
+        ids = [int(r) for r in dense_ids if r >= 0]
         dense_score = {
             int(r): float(v) for r, v in zip(dense_ids, dense_scores, strict=True) if r >= 0
         }
+        dense_rank = {row: n for n, row in enumerate(ids, start=1)}
         bm25_ids, bm25_vals = keyword
         bm25_rank = {int(r): n for n, r in enumerate(bm25_ids, start=1)}
         bm25_score = {int(r): float(v) for r, v in zip(bm25_ids, bm25_vals, strict=True)}
-        order = rank_candidates((dense_ids, dense_scores), keyword, mode, rrf_k=self.settings.rrf_k)
-        # Passages proposed by BM25 alone still need a cosine: abstention is judged on it.
-        missing = [r for r, _ in order if r not in dense_score]
+        # Passages proposed by BM25 alone still get their exact cosine: abstention is judged on
+        # it, and convex fusion needs it. They rank after the dense top list, in cosine order.
+        missing = [r for r in bm25_rank if r not in dense_score]
         if missing:
             sims = self.index.dense.similarity(qvec, np.asarray(missing, dtype=np.int64))
             dense_score.update({r: float(v) for r, v in zip(missing, sims, strict=True)})
+            missing.sort(key=lambda r: -dense_score[r])
+        all_dense = ids + missing
+        order = rank_candidates(
+            (
+                np.asarray(all_dense, dtype=np.int64),
+                np.asarray([dense_score[r] for r in all_dense]),
+            ),
+            keyword,
+            mode,
+            fusion=self.settings.fusion,
+            rrf_k=self.settings.rrf_k,
+            alpha=self.settings.alpha,
+        )
         threshold = self.settings.abstain_threshold
         hits = []
         for rank, (row, score) in enumerate(order, start=1):
@@ -273,12 +293,15 @@ def rank_candidates(
     keyword: tuple[np.ndarray, np.ndarray],
     mode: Mode,
     *,
+    fusion: str = "rrf",
     rrf_k: int = RRF_K,
+    alpha: float = 0.9,
 ) -> list[tuple[int, float]]:
     """One query's final candidate order as (row, score), best first, for a retrieval mode.
 
     ``dense`` is (row ids, cosines) best first (ids < 0 are padding and skipped); ``keyword`` is
-    (row ids, BM25 scores) best first. Hybrid fuses the two rankings with RRF.
+    (row ids, BM25 scores) best first. Hybrid fuses the two with reciprocal rank fusion, or with
+    a convex combination of min-max scaled scores (``fusion="convex"``, dense weight ``alpha``).
     """
     dense_ids, dense_scores = dense
     dense_pairs = [
@@ -289,6 +312,8 @@ def rank_candidates(
         return dense_pairs
     if mode == "bm25":
         return bm25_pairs
+    if fusion == "convex":
+        return convex_fusion(dict(dense_pairs), dict(bm25_pairs), alpha=alpha)
     return reciprocal_rank_fusion(
         [[r for r, _ in dense_pairs], [r for r, _ in bm25_pairs]], k=rrf_k
     )

@@ -58,7 +58,9 @@ class SearchSettings:
     k: int = 5
     mode: Mode = "hybrid"
     candidate_depth: int = 50
+    fusion: Literal["rrf", "convex"] = "convex"
     rrf_k: int = 60
+    alpha: float = 0.9  # weight of the dense scores in convex fusion
     abstain_threshold: float = 0.35
     duplicate_threshold: float = 0.95
     max_query_chars: int = 2000
