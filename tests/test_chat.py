@@ -1,0 +1,330 @@
+"""The chat's handler logic, without a browser: answers, abstention, follow-ups, crisis replies,
+limits, hostile text and votes."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+from chat_support import EXAMPLES, OFF_TOPIC, make_searcher
+
+from qa.chat import ChatService, ChatSettings, Turn, chat_messages, turn_index_at
+from qa.chat_html import NOTICE, source_page_html
+from qa.errors import EmptyQuestionError, InputError
+from qa.render import NOT_COVERED, escape
+from qa.safety import CRISIS_MESSAGE_TEXT
+from qa.search import Searcher
+from qa.store import Store
+
+CRISIS = "i wanna kil myself"
+CRISIS_AND_TOPIC = "I want to end my life. How often should I water tomato plants in hot weather?"
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
+    return make_searcher(tmp_path_factory.mktemp("chat"))
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Store:
+    with Store(tmp_path / "qa.sqlite3") as s:
+        yield s
+
+
+@pytest.fixture()
+def service(searcher: Searcher, store: Store) -> ChatService:
+    return ChatService(searcher, store, ChatSettings(examples=EXAMPLES))
+
+
+def tags(fragment: str) -> set[str]:
+    """The element names in an HTML fragment."""
+    return {t.lower() for t in re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", fragment)}
+
+
+# Our own markup; anything else in a reply came from corpus or visitor text unescaped.
+OUR_TAGS = set("div p strong q blockquote mark a ul li h1 details summary em".split())
+
+
+def test_answer_shows_numbered_cards_with_verbatim_passage_and_highlight(
+    service: ChatService, searcher: Searcher
+) -> None:
+    turn = service.respond("How often should I water tomato plants?")
+    assert turn.kind == "answer" and not turn.crisis
+    first = turn.answer.citations[0]
+    assert first.section == "Watering"
+    reply = turn.reply_html
+    assert "[1] Growing Tomatoes at Home — Watering" in reply
+    # The passage is shown verbatim: unescaping the card gives back the source slice.
+    card = re.search(r'<blockquote class="qa-passage">(.*?)</blockquote>', reply, re.S).group(1)
+    document = searcher.index.documents[first.doc_id]
+    assert (
+        html.unescape(card.replace("<mark>", "").replace("</mark>", ""))
+        == (document.text[first.start : first.end])
+    )
+    marked = re.search(r"<mark>(.*?)</mark>", card, re.S).group(1)
+    a, b = first.highlight
+    assert html.unescape(marked) == document.text[a:b]
+    assert f'href="source/{first.passage_id}#qa-passage"' in reply
+    assert "Searching for" not in reply  # not a follow-up
+    assert tags(reply) <= OUR_TAGS
+
+
+def test_off_topic_question_gets_not_covered_with_titles_and_examples(
+    service: ChatService, store: Store
+) -> None:
+    turn = service.respond(OFF_TOPIC)
+    assert turn.kind == "not_covered"
+    assert turn.answer.abstained and turn.answer.citations == ()
+    reply = turn.reply_html
+    assert escape(NOT_COVERED) in reply
+    assert "qa-card" not in reply  # no unrelated passage dressed as an answer
+    assert "Growing Tomatoes at Home" in reply and "Compost Bins and Strange Markup" in reply
+    for example in service.examples:
+        assert escape(example) in reply
+    assert [(r.question, r.reason) for r in store.unanswered()] == [(OFF_TOPIC, "abstained")]
+
+
+def test_examples_the_corpus_does_not_answer_are_dropped(searcher: Searcher) -> None:
+    service = ChatService(searcher, None, ChatSettings(examples=(*EXAMPLES, OFF_TOPIC)))
+    assert service.examples == EXAMPLES
+
+
+def test_follow_up_is_resolved_and_the_query_run_is_shown(service: ChatService) -> None:
+    first = service.respond("How often should I water tomato plants?")
+    turn = service.respond("and pruning them?", [first])
+    assert turn.answer.effective_query != turn.answer.question
+    assert "water tomato plants" in turn.answer.effective_query
+    assert f"Searching for: <q>{escape(turn.answer.effective_query)}</q>" in turn.reply_html
+    assert turn.answer.citations[0].section == "Pruning"
+
+
+def test_history_skips_turns_that_ran_no_search(service: ChatService) -> None:
+    asked = service.respond("How often should I water tomato plants?")
+    empty = service.respond("   ")
+    too_long = service.respond("x " * 2000)
+    assert service.history([asked, empty, too_long]) == [asked.question]
+
+
+def test_crisis_reply_starts_with_resources_then_passages(service: ChatService) -> None:
+    turn = service.respond(CRISIS_AND_TOPIC)
+    assert turn.kind == "crisis" and turn.crisis
+    assert turn.reply_html.startswith('<div class="qa-crisis" role="alert">')
+    assert "988" in turn.reply_html and "findahelpline.com" in turn.reply_html
+    crisis_end = turn.reply_html.index("</div>")
+    assert turn.reply_html.index("qa-card") > crisis_end
+    assert "Watering" in turn.reply_html
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        CRISIS,
+        "I don't want to be alive anymore",
+        "thinking about ending it all tonight",
+        "how many pills would it take to never wake up",
+        "i keep cutting my arms",
+        "I feel like everyone would be better off without me",
+        "I'm so tired of living",
+    ],
+)
+def test_crisis_paraphrases_get_the_resources(service: ChatService, message: str) -> None:
+    turn = service.respond(message)
+    assert turn.crisis
+    assert turn.reply_html.startswith('<div class="qa-crisis"')
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "How often should I water tomato plants?",
+        "I'm dying to know how compost works",
+        "does pruning kill the plant?",
+    ],
+)
+def test_ordinary_questions_get_no_crisis_message(service: ChatService, message: str) -> None:
+    assert not service.respond(message).crisis
+
+
+def test_crisis_abstention_shows_only_the_resources(service: ChatService, store: Store) -> None:
+    turn = service.respond(CRISIS)
+    assert turn.answer.abstained
+    assert "qa-not-covered" not in turn.reply_html and "qa-card" not in turn.reply_html
+    assert store.unanswered() == []  # crisis text is never written to the store
+
+
+def test_over_long_input_gets_a_friendly_limit_and_no_search(searcher: Searcher) -> None:
+    class Counting(Searcher):
+        calls = 0
+
+        def search(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            Counting.calls += 1
+            return super().search(*args, **kwargs)
+
+    counting = Counting(searcher.index, searcher.embedder, searcher.settings)
+    service = ChatService(counting, None, ChatSettings(examples=()))
+    turn = service.respond("tomato " * 20_000)
+    assert turn.kind == "too_long"
+    assert "140,000 characters" in turn.reply_html and "1,000 characters" in turn.reply_html
+    assert Counting.calls == 0
+    assert len(turn.question) == 1001  # the bubble shows the start, not 140,000 characters
+
+
+def test_crisis_is_checked_even_in_over_long_input(service: ChatService) -> None:
+    turn = service.respond("tomato " * 500 + "and honestly I want to kill myself " + "x " * 500)
+    assert turn.kind == "too_long" and turn.crisis
+    assert turn.reply_html.startswith('<div class="qa-crisis"')
+
+
+def test_empty_input_gets_a_gentle_prompt_and_no_bubble(service: ChatService) -> None:
+    for message in ("", "   \n ", None):
+        turn = service.respond(message)
+        assert turn.kind == "empty"
+        assert "Type a question" in turn.reply_html
+        assert turn.user_message() is None
+        assert [m["role"] for m in turn.messages()] == ["assistant"]
+
+
+def test_search_failure_is_a_friendly_reply(searcher: Searcher) -> None:
+    class Broken(Searcher):
+        def search(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            raise RuntimeError("disk on fire")
+
+    broken = Broken(searcher.index, searcher.embedder, searcher.settings)
+    service = ChatService.__new__(ChatService)  # skip the example check, which would search
+    service.searcher, service.store, service.settings = broken, None, ChatSettings()
+    service.titles, service.examples = (), ()
+    turn = service.respond("How often should I water tomato plants?")
+    assert turn.kind == "error"
+    assert "Please try again" in turn.reply_html and "disk on fire" not in turn.reply_html
+
+
+HOSTILE_QUESTIONS = [
+    '<img src=x onerror="window.__pwned=1">',
+    '<div style="position:fixed;inset:0;background:red">compost</div>',
+    "![tracker](http://127.0.0.1:9/pixel.png) compost bin",
+    "<script>alert(1)</script> compost",
+    '"><svg onload=alert(1)>',
+]
+
+
+@pytest.mark.parametrize("question", HOSTILE_QUESTIONS)
+def test_html_in_a_question_is_shown_as_text(service: ChatService, question: str) -> None:
+    turn = service.respond(question)
+    for message in turn.messages():
+        assert tags(message["content"]) <= OUR_TAGS, message["content"]
+    assert turn.user_message()["content"] == f'<div class="qa-user">{escape(question)}</div>'
+
+
+def test_html_in_a_passage_is_shown_as_text(service: ChatService) -> None:
+    turn = service.respond("compost bin overlay heat weed seeds")
+    assert turn.kind == "answer"
+    overlay = [c for c in turn.answer.citations if "position:fixed" in c.text]
+    assert overlay, "the hostile passage should be among the answers"
+    reply = turn.reply_html
+    assert tags(reply) <= OUR_TAGS
+    assert "&lt;div style=&quot;position:fixed" in reply
+    assert "&lt;script&gt;" in reply and "&lt;form action=" in reply
+    assert "![compost tracker](http://127.0.0.1:9/markdown.png)" in reply  # literal, no <img>
+
+
+def test_source_page_escapes_and_marks_the_passage(
+    service: ChatService, searcher: Searcher
+) -> None:
+    turn = service.respond("compost bin overlay heat weed seeds")
+    c = turn.answer.citations[0]
+    page = source_page_html(searcher.index.documents[c.doc_id], c.start, c.end, "label")
+    body = page.split("<body>", 1)[1]
+    assert tags(body) <= {"h1", "p", "div", "mark"}
+    marked = re.search(r'<mark id="qa-passage">(.*?)</mark>', body, re.S).group(1)
+    assert html.unescape(marked) == c.text
+    assert escape(NOTICE) in page
+
+
+# --- votes --------------------------------------------------------------------------------
+
+
+def test_thumbs_up_is_recorded_once(service: ChatService, store: Store) -> None:
+    turn = service.respond("How often should I water tomato plants?")
+    voted = service.vote(turn, "up")
+    again = service.vote(voted, "up")
+    assert again.vote == "up"
+    [row] = store.feedback()
+    assert row.vote == "up" and row.question == turn.question
+    assert row.passage_ids == tuple(c.passage_id for c in turn.answer.citations)
+    assert row.index_version == turn.answer.index_version
+    assert row.answer_id == turn.answer_id
+    assert store.unanswered() == []
+
+
+def test_thumbs_down_is_recorded_and_logs_the_question(service: ChatService, store: Store) -> None:
+    turn = service.vote(service.respond("How often should I water tomato plants?"), "up")
+    turn = service.vote(turn, "down")  # a change of mind is recorded too
+    assert [r.vote for r in store.feedback()] == ["down", "up"]  # newest first
+    assert [(r.question, r.reason) for r in store.unanswered()] == [(turn.question, "thumbs_down")]
+
+
+def test_votes_on_crisis_or_unsearched_turns_are_not_stored(
+    service: ChatService, store: Store
+) -> None:
+    for message in (CRISIS_AND_TOPIC, "   ", "x" * 5000):
+        service.vote(service.respond(message), "down")
+    assert store.feedback() == [] and store.unanswered() == []
+    with pytest.raises(InputError):
+        service.vote(service.respond("How often should I water tomato plants?"), "meh")  # type: ignore[arg-type]
+
+
+def test_without_logging_votes_keep_no_visitor_text(searcher: Searcher, tmp_path: Path) -> None:
+    with Store(tmp_path / "quiet.sqlite3", log_questions=False) as quiet:
+        service = ChatService(searcher, quiet, ChatSettings(examples=()))
+        service.vote(service.respond("How often should I water tomato plants?"), "down")
+        service.respond(OFF_TOPIC)
+        [row] = quiet.feedback()
+        assert row.vote == "down" and row.question is None
+        assert quiet.unanswered() == []
+
+
+def test_messages_and_like_indices_map_back_to_turns(service: ChatService) -> None:
+    turns: list[Turn] = [
+        service.respond("How often should I water tomato plants?"),
+        service.respond(""),  # assistant bubble only
+        service.respond(OFF_TOPIC),
+    ]
+    messages = chat_messages(turns)
+    assert [m["role"] for m in messages] == ["user", "assistant", "assistant", "user", "assistant"]
+    assert [turn_index_at(turns, i) for i in range(6)] == [0, 0, 1, 2, 2, None]
+
+
+# --- the structured answer for API users ---------------------------------------------------
+
+
+def test_ask_returns_the_structured_answer(service: ChatService) -> None:
+    data = service.ask("How often should I water tomato plants?")
+    assert data["abstained"] is False and data["crisis"] is False
+    assert data["crisis_message"] is None and data["not_covered"] is None
+    first = data["results"][0]
+    assert first["rank"] == 1 and first["section"] == "Watering"
+    assert {"passage_id", "title", "text", "source", "start", "end", "highlight"} <= set(first)
+
+
+def test_ask_flags_crisis_and_abstention(service: ChatService) -> None:
+    data = service.ask(CRISIS)
+    assert data["crisis"] is True and data["crisis_message"] == CRISIS_MESSAGE_TEXT
+    off = service.ask(OFF_TOPIC)
+    assert off["abstained"] is True and off["results"] == [] and off["not_covered"] == NOT_COVERED
+
+
+def test_ask_follow_up_uses_history(service: ChatService) -> None:
+    data = service.ask("and pruning them?", ["How often should I water tomato plants?"])
+    assert data["effective_query"] != data["query"]
+    assert data["results"][0]["section"] == "Pruning"
+
+
+def test_ask_rejects_empty_and_over_long_questions(service: ChatService) -> None:
+    with pytest.raises(EmptyQuestionError):
+        service.ask("  ")
+    with pytest.raises(InputError, match="1,000 characters"):
+        service.ask("x" * 1001)
+    with pytest.raises(InputError):
+        service.ask("fine", ["y" * 1001])
