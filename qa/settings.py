@@ -61,7 +61,7 @@ class SearchSettings:
     fusion: Literal["rrf", "convex"] = "convex"
     rrf_k: int = 60
     alpha: float = 0.9  # weight of the dense scores in convex fusion
-    abstain_threshold: float = 0.35
+    abstain_threshold: float = 0.27
     duplicate_threshold: float = 0.95
     max_query_chars: int = 2000
     resolve_followups: bool = True
