@@ -69,5 +69,9 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     k = min(k, scores.shape[0])
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    part = np.argpartition(-scores, k - 1)[:k]
+    # argpartition alone may keep any of several scores tied at the k-th place; take those
+    # strictly above it, then the tied ones with the lowest indices.
+    kth = -np.partition(-scores, k - 1)[k - 1]
+    above = np.flatnonzero(scores > kth)
+    part = np.concatenate([above, np.flatnonzero(scores == kth)[: k - len(above)]])
     return part[np.lexsort((part, -scores[part]))]
