@@ -6,9 +6,15 @@ buttons, lone bullet characters). Two rules find it, and both only ever drop who
 1. **Patterns.** A line is furniture when, stripped, it fully matches (case-insensitive) one of
    :data:`FURNITURE_PATTERNS` or of ``CorpusSettings.extra_furniture``. Patterns are anchored to
    the whole line, so a sentence that merely mentions "reviews" or "cookies" is kept.
-2. **Trailing block.** After the last line that reads as content (a sentence, a labelled
-   paragraph or a list item), any remaining short lines that are not sentences ("Reviews",
-   "Share this:", "Facebook") are furniture: a heading with nothing under it heads nothing.
+2. **Trailing block.** After the last line that reads as content, the remaining lines that
+   look like captions (short, starting with a capital or a number, not ending like a
+   sentence: "Reviews", "Share this:", "Facebook", "Kitchen Notes Staff") are furniture: a
+   heading with nothing under it heads nothing. A list item, a labelled paragraph, a sentence
+   or a line in lower case is content and ends the block; a document without any content line
+   keeps everything.
+
+Markdown front matter (a ``---`` block opening the file) is dropped too, and its ``title:``
+becomes the document's title.
 
 Repetition is deliberately not a signal: an article may restate a sentence on purpose (the
 "Important Note" of one corpus document repeats its opening paragraph).
@@ -29,8 +35,8 @@ from qa.records import Document, Dropped, stable_id
 from qa.settings import CorpusSettings
 from qa.structure import (
     Kind,
+    Line,
     classify,
-    ends_sentence,
     heading_name,
     is_bulleted,
     is_heading_like,
@@ -103,25 +109,39 @@ def find_furniture(text: str, extra: Iterable[str] = ()) -> tuple[Dropped, ...]:
     pattern = _compiled(tuple(extra))
     lines = split_lines(text)
     dropped: dict[int, Dropped] = {}
+    front = _FRONT_MATTER_RE.match(text)
+    for line in split_lines(text[: front.end()]) if front else ():
+        dropped[line.start] = Dropped(line.start, line.end, "front matter")
     for line in lines:
+        if line.start in dropped:
+            continue
         if pattern.fullmatch(line.text) or pattern.fullmatch(heading_name(line.text)):
             dropped[line.start] = Dropped(line.start, line.end, "furniture pattern")
+    trailing: list[Line] = []
     for line in reversed(lines):
         if line.start in dropped:
             continue
-        if _reads_as_content(line.text):
+        if not _is_caption(line.text):
+            # Only a block that follows content is furniture: a page of nothing but short
+            # lines keeps them all.
+            for caption in trailing:
+                dropped[caption.start] = Dropped(caption.start, caption.end, TRAILING_REASON)
             break
-        dropped[line.start] = Dropped(line.start, line.end, "short lines after the last paragraph")
+        trailing.append(line)
     return tuple(sorted(dropped.values(), key=lambda d: d.start))
 
 
-def _reads_as_content(text: str) -> bool:
-    """Whether a line is content rather than a short caption: ends the trailing-block search."""
+TRAILING_REASON = "short lines after the last paragraph"
+# Markdown front matter: a block between "---" lines at the very start (metadata, not content).
+_FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(?:.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_FRONT_TITLE_RE = re.compile(r"^title:[ \t]*(.+?)[ \t]*\r?$", re.MULTILINE | re.IGNORECASE)
+
+
+def _is_caption(text: str) -> bool:
+    """Whether a line is a short caption ("Reviews", "Share this:") rather than content."""
     if is_bulleted(text) or label_of(text):
-        return True
-    if is_heading_like(text) or is_question_like(text):
         return False
-    return ends_sentence(text) or len(text.split()) > 12
+    return is_heading_like(text) or is_question_like(text)
 
 
 def read_document(text: str, source: str, settings: CorpusSettings = CorpusSettings()) -> Document:
@@ -172,11 +192,16 @@ _HASHY_RE = re.compile(r"(?=.*\d)(?=.*[a-z])[a-z0-9]{6,}", re.IGNORECASE)
 def recover_title(text: str, source: str, dropped: Iterable[Dropped] = ()) -> str:
     """The title a visitor would recognise in a citation "[1] Title — Section".
 
-    In order: the document's first line when it reads as a title (short, not a sentence); else
-    the file name when it is made of words ("ketamine-for-pain.md" gives "Ketamine for pain");
-    else the opening of the first sentence, cut at about ten words before a trailing small word
-    and marked "…" ("Ketamine therapy has gained significant attention in recent years…").
+    In order: a ``title:`` in Markdown front matter; the document's first line when it reads
+    as a title (short, not a sentence); the file name when it is made of words
+    ("ketamine-for-pain.md" gives "Ketamine for pain"); else the opening of the first sentence,
+    cut at about ten words before a trailing small word and marked "…" ("Ketamine therapy has
+    gained significant attention in recent years…").
     """
+    front = _FRONT_MATTER_RE.match(text)
+    named = _FRONT_TITLE_RE.search(text, 0, front.end()) if front else None
+    if named and named.group(1).strip("\"' "):
+        return named.group(1).strip("\"' ")
     blocks = classify(text, [(d.start, d.end) for d in dropped])
     if blocks and blocks[0].kind is Kind.TITLE:
         return blocks[0].name

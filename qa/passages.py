@@ -19,6 +19,7 @@ run-in heading and its label stands alone ("Conclusion"), unless it answers an F
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ from qa.structure import Block, Kind, classify, sentence_spans
 __all__ = ["sentence_spans", "split_corpus", "split_passages"]
 
 SECTION_JOINER = " — "
+RUN_ON_FACTOR = 3  # a real sentence is rarely over 3 x 120 words; longer is unpunctuated text
 
 
 @dataclass(frozen=True)
@@ -73,27 +75,24 @@ def split_corpus(
 
 def _units(document: Document, settings: PassageSettings) -> list[_Unit]:
     text = document.text
-    dropped = [(d.start, d.end) for d in document.dropped]
-    blocks = classify(text, dropped)
+    blocks = classify(text, [(d.start, d.end) for d in document.dropped])
     units: list[_Unit] = []
     heading, heading_kind, group = "", Kind.HEADING, 0
-    previous: Block | None = None
     for block in blocks:
         if block.kind is not Kind.PARAGRAPH:
-            if block.kind is not Kind.TITLE:
+            # A first line that did not give the document its title (front matter did) heads
+            # a section like any heading.
+            if block.kind is not Kind.TITLE or block.name != document.title:
                 heading, heading_kind = block.name, block.kind
             group += 1
         else:
-            if previous is not None and any(
-                previous.end <= s and e <= block.start for s, e in dropped
-            ):
+            if block.after_dropped:
                 group += 1
             section = _section(heading, heading_kind, block)
             for start, end in _split_long(text, block.start, block.end, settings.max_words):
                 units.append(_Unit(start, end, _words(text[start:end]), section, group))
             if block.name or _words(text[block.start : block.end]) > settings.max_words:
                 group += 1  # labelled and split paragraphs stand alone
-        previous = block
     return units
 
 
@@ -114,12 +113,19 @@ def _split_long(text: str, start: int, end: int, max_words: int) -> list[tuple[i
 
     The parts minimise the summed squared distance of their word counts from the ideal
     ``total / ceil(total / max_words)``; a part of several sentences over ``max_words`` is
-    forbidden, so only a single over-long sentence can exceed it.
+    forbidden, so only a single over-long sentence can exceed it. A "sentence" over
+    ``RUN_ON_FACTOR * max_words`` words is text without sentence punctuation (a dump, a long
+    unpunctuated list): it is cut at line breaks, or failing that between words.
     """
     total = _words(text[start:end])
     if total <= max_words:
         return [(start, end)]
-    sentences = sentence_spans(text, start, end)
+    sentences = []
+    for s, e in sentence_spans(text, start, end):
+        if _words(text[s:e]) > RUN_ON_FACTOR * max_words:
+            sentences.extend(_hard_cut(text, s, e, max_words))
+        else:
+            sentences.append((s, e))
     counts = [_words(text[s:e]) for s, e in sentences]
     ideal = total / -(-total // max_words)
     n = len(sentences)
@@ -141,6 +147,25 @@ def _split_long(text: str, start: int, end: int, max_words: int) -> list[tuple[i
         parts.append((sentences[j][0], sentences[i - 1][1]))
         i = j
     return parts[::-1]
+
+
+def _hard_cut(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
+    """Cut unpunctuated ``text[start:end]`` into pieces of at most ``max_words`` words, at line
+    breaks where a piece can end on one, else between words."""
+    pieces: list[tuple[int, int]] = []
+    words = list(re.finditer(r"\S+", text[start:end]))
+    first = 0
+    while first < len(words):
+        last = min(first + max_words, len(words)) - 1
+        if last + 1 < len(words):
+            for k in range(last, first + max_words // 2, -1):  # prefer a line break
+                gap = text[start + words[k].end() : start + words[k + 1].start()]
+                if "\n" in gap or "\r" in gap:
+                    last = k
+                    break
+        pieces.append((start + words[first].start(), start + words[last].end()))
+        first = last + 1
+    return pieces
 
 
 def _merge(units: list[_Unit], settings: PassageSettings) -> list[tuple[int, int, str]]:

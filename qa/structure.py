@@ -20,6 +20,7 @@ lower case after a heading-like line makes that line the start of a wrapped para
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -80,7 +81,8 @@ class Block:
 
     ``name`` is the display name of a title, heading or question, and the label of a labelled
     paragraph ("" otherwise). ``listed`` tells whether a paragraph is a list item (bulleted,
-    numbered, or after a lone bullet line).
+    numbered, or after a lone bullet line). ``after_dropped`` marks a block that follows
+    dropped furniture: passages never run across it.
     """
 
     kind: Kind
@@ -88,6 +90,7 @@ class Block:
     end: int
     name: str = ""
     listed: bool = False
+    after_dropped: bool = False  # dropped furniture lies between this block and the one before
 
 
 def split_lines(text: str) -> list[Line]:
@@ -151,20 +154,25 @@ def _ends_sentence(text: str, punct_start: int, punct: str, line_start: int) -> 
     """Whether the punctuation at ``punct_start`` ends a sentence, or belongs to a word."""
     if punct != ".":
         return True
-    head = text[line_start:punct_start]
-    token = head.split()[-1] if head.split() else ""
-    token = token.lstrip("\"'“‘([«")
+    window = max(line_start, punct_start - 80)  # enough for a few words; keeps long lines linear
+    before = text[window:punct_start].split()
+    if not before:
+        return True
+    token = before[-1].lstrip("\"'“‘([«")
     if not token:
         return True
     if token.lower() in ABBREVIATIONS or _DOTTED_RE.fullmatch(token):
         return False
-    if token.isdigit() and head.strip() == token:  # an enumerator: "1. Rapid Antidepressant ..."
+    if token.isdigit() and window == line_start and len(before) == 1:  # "1. Rapid ..."
         return False
     if len(token) == 1 and token.isupper():  # an initial ("J. Smith"), unless "vitamin D."
-        before = head[: len(head) - len(head.split()[-1])].split()
-        starts_name = not before or before[-1][:1].isupper() or before[-1][-1] in ".!?"
-        return not starts_name
+        previous = before[-2] if len(before) > 1 else ""
+        return not (not previous or previous[:1].isupper() or previous[-1] in ".!?")
     return True
+
+
+_NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+_NEXT_CHAR_RE = re.compile(r"[ \t]*(.?)", re.DOTALL)
 
 
 def _line_start(text: str, position: int) -> int:
@@ -179,17 +187,19 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     ("e.g.", "Dr.", "vs.", "U.S."), an initial or a line's enumerator ("1."); decimals ("2.5")
     and hyphenated names ("N-methyl-D-aspartate") have no space after the dot, so they never
     split. A blank line always ends a sentence; a single line break does too unless the next
-    line starts in lower case (hard-wrapped text).
+    line starts in lower case (hard-wrapped text). Decisions depend on the whole line, not on
+    where the range starts, so a sub-range gives the same boundaries as its paragraph.
     """
     stop = len(text) if end is None else end
     cuts: list[int] = []
-    for newline in re.finditer(r"\r\n|\r|\n", text[start:stop]):
-        position = start + newline.end()
-        following = text[position:stop].lstrip(" \t")
-        if not following[:1].islower():
-            cuts.append(start + newline.start())
+    line_starts = [_line_start(text, start)]
+    for newline in _NEWLINE_RE.finditer(text, start, stop):
+        line_starts.append(newline.end())
+        following = _NEXT_CHAR_RE.match(text, newline.end(), stop)
+        if not (following and following.group(1).islower()):
+            cuts.append(newline.start())
     for match in _END_RE.finditer(text, start, stop):
-        line_start = _line_start(text, match.start())  # the whole line: range-independent
+        line_start = line_starts[bisect.bisect_right(line_starts, match.start()) - 1]
         if _ends_sentence(text, match.start(), match.group(1), line_start):
             cuts.append(match.end())
     spans = []
@@ -278,7 +288,7 @@ def is_title_like(text: str) -> bool:
         0 < len(bare.split()) <= TITLE_MAX_WORDS
         and not is_bulleted(bare)
         and not label_of(bare)
-        and _final_char(bare) not in ".!?…;,:"
+        and _final_char(bare) not in ".!…;,:"  # a title may ask a question
         and (bare[0].isupper() or bare[0].isdigit())
     )
 
@@ -310,17 +320,23 @@ def classify(text: str, dropped: Sequence[tuple[int, int]] = ()) -> list[Block]:
     kept: list[Line] = []
     broken: list[bool] = []  # a blank or dropped line comes before this kept line
     after_bullet: list[bool] = []  # a dropped lone bullet ("-") comes right before it
-    previous_end, previous_bullet, gap = 0, False, False
+    after_dropped: list[bool] = []
+    spans = sorted(dropped)
+    j = 0
+    previous_end, previous_bullet, gap, cut = 0, False, False, False
     for line in lines:
         between = text[previous_end : line.start]
-        gap = gap or len(re.findall(r"\r\n|\r|\n", between)) >= 2
-        if any(s < line.end and line.start < e for s, e in dropped):
-            gap, previous_bullet = True, not line.text.strip(BULLET_CHARS)
+        gap = gap or len(_NEWLINE_RE.findall(between)) >= 2
+        while j < len(spans) and spans[j][1] <= line.start:
+            j += 1
+        if any(s < line.end for s, _ in spans[j : j + 1]):
+            gap, cut, previous_bullet = True, True, not line.text.strip(BULLET_CHARS)
         else:
             kept.append(line)
             broken.append(gap or not kept[:-1])
             after_bullet.append(previous_bullet)
-            gap, previous_bullet = False, False
+            after_dropped.append(cut)
+            gap, cut, previous_bullet = False, False, False
         previous_end = line.end
     kinds = [_shape(line.text) for line in kept]
     if kept and is_title_like(kept[0].text):
@@ -333,12 +349,16 @@ def classify(text: str, dropped: Sequence[tuple[int, int]] = ()) -> list[Block]:
         kind = kinds[i]
         if joined[i]:
             last = blocks[-1]
-            blocks[-1] = Block(last.kind, last.start, line.end, last.name, last.listed)
+            blocks[-1] = Block(
+                last.kind, last.start, line.end, last.name, last.listed, last.after_dropped
+            )
         elif kind is Kind.PARAGRAPH:
             listed = _is_listed(line.text) or after_bullet[i]
-            blocks.append(Block(kind, line.start, line.end, label_of(line.text), listed))
+            name = label_of(line.text)
+            blocks.append(Block(kind, line.start, line.end, name, listed, after_dropped[i]))
         else:
-            blocks.append(Block(kind, line.start, line.end, heading_name(line.text)))
+            name = heading_name(line.text)
+            blocks.append(Block(kind, line.start, line.end, name, False, after_dropped[i]))
     return blocks
 
 
