@@ -172,5 +172,7 @@ def _batch_items(handle: Any) -> Iterator[dict[str, Any]]:
         yield {"id": row.get("id", number), "question": row["question"], "history": history}
 
 
+import qa.eval_cli  # noqa: E402, F401  (adds `qa eval` to `main`; it imports this module)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
