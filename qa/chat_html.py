@@ -24,6 +24,11 @@ SOURCE_ROUTE = "source"  # the source page lives at <app root>/source/<passage i
 PASSAGE_ANCHOR = "qa-passage"
 
 
+def _line(text: str) -> str:
+    """Escaped text on one line (a blank line would end an HTML block inside Markdown)."""
+    return escape(" ".join(text.split()))
+
+
 def notice_html() -> str:
     """The always-visible notice that this is not medical advice."""
     return f'<p class="qa-notice" role="note">{escape(NOTICE)}</p>'
@@ -31,9 +36,9 @@ def notice_html() -> str:
 
 def intro_html(title: str, titles: Sequence[str]) -> str:
     """What the bot covers: its name, what it does, and the documents it answers from."""
-    docs = "".join(f"<li>{escape(t)}</li>" for t in titles)
+    docs = "".join(f"<li>{_line(t)}</li>" for t in titles)
     return (
-        f'<div class="qa-intro"><h1>{escape(title)}</h1>'
+        f'<div class="qa-intro"><h1>{_line(title)}</h1>'
         "<p>Ask a question and get the passages of these articles that answer it, word for "
         "word, with their source. The bot writes nothing of its own.</p>"
         f'<details class="qa-docs"><summary>The articles ({len(titles)})</summary>'

@@ -8,12 +8,18 @@ chat must show all of it as inert text.
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.api import open_searcher
 from qa.embedders import HashingEmbedder
 from qa.search import Searcher
 from qa.settings import SearchSettings
+
+if TYPE_CHECKING:
+    from qa.ui import ChatApp
 
 # Hashing vectors of a short question and a 60-word passage rarely pass a cosine of 0.35 (the
 # bundled model's calibrated threshold); on this corpus 0.15 separates on- from off-topic.
@@ -84,3 +90,13 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(chat: ChatApp) -> Iterator[str]:
+    """Serve ``chat`` on a free loopback port for the duration of the block; yields its URL."""
+    url = chat.launch("127.0.0.1", free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        yield url.rstrip("/")
+    finally:
+        chat.demo.close()

@@ -44,7 +44,7 @@ def tags(fragment: str) -> set[str]:
 
 
 # Our own markup; anything else in a reply came from corpus or visitor text unescaped.
-OUR_TAGS = set("div p strong q blockquote mark a ul li h1 details summary em".split())
+OUR_TAGS = {"div", "p", "strong", "q", "blockquote", "mark", "a", "ul", "li", "h1", "em"}
 
 
 def test_answer_shows_numbered_cards_with_verbatim_passage_and_highlight(

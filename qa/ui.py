@@ -1,0 +1,295 @@
+"""The visitors' chat in Gradio: layout, events, the source page and the security headers.
+
+Everything a visitor can trigger goes through :class:`qa.chat.ChatService`; this module only
+wires it to Gradio. What it locks down, since the chat faces the public:
+
+- the chat's own events are ``api_visibility="private"`` (the browser uses them, API clients
+  do not see them); the one public endpoint is ``/ask``, which returns the structured answer;
+- ``queue(api_open=False)`` closes the queue-bypassing REST routes, ``max_size`` bounds the
+  queue (Gradio's page then says "This application is currently busy. Please try again.") and
+  ``default_concurrency_limit`` bounds the searches run at once;
+- a Content-Security-Policy that lets Gradio run but blocks remote images, objects and
+  framing by other sites, plus the usual hardening headers, on every response;
+- no share link, no monitoring, no MCP server, no run history, no file uploads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from qa.chat import ChatService, ChatSettings, Turn, chat_messages, turn_index_at
+from qa.chat_html import (
+    SOURCE_ROUTE,
+    intro_html,
+    missing_source_html,
+    notice_html,
+    source_page_html,
+)
+from qa.errors import InputError
+
+if TYPE_CHECKING:
+    from qa.search import Searcher
+    from qa.store import Store
+
+# Gradio's page needs its own scripts and inline config script, inline styles and data: fonts;
+# nothing is ever loaded from another origin, images included ("img-src" is what stops a
+# smuggled remote image from phoning home).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "media-src 'self' data: blob:",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+# Routes of Gradio that the chat never uses and that should not take visitors' bytes.
+BLOCKED_PATHS = ("/gradio_api/upload", "/gradio_api/monitoring")
+
+CSS = """
+.qa-intro h1 { font-size: 1.35rem; margin: 0 0 .25rem; }
+.qa-intro p { margin: 0 0 .25rem; }
+.qa-docs summary { cursor: pointer; }
+.qa-notice { margin: 0; padding: .45rem .75rem; font-size: .9rem; line-height: 1.4;
+  background: #fef3c7; color: #1f2937; border-left: 4px solid #d97706; border-radius: 4px; }
+.qa-user { white-space: pre-wrap; overflow-wrap: anywhere; }
+.qa-answer { overflow-wrap: anywhere; }
+.qa-query { margin: 0 0 .4rem; font-size: .85rem; color: var(--body-text-color-subdued); }
+.qa-card { margin: 0 0 .6rem; padding: .55rem .7rem; border-radius: 8px;
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); }
+.qa-card:last-child { margin-bottom: 0; }
+.qa-cite { font-weight: 600; margin-bottom: .3rem; }
+.qa-passage { white-space: pre-wrap; margin: 0 0 .35rem; padding: 0 0 0 .6rem;
+  border-left: 3px solid var(--border-color-primary); font-style: normal; }
+.qa-passage mark { background: #fde68a; color: #111827; padding: 0 .1em; border-radius: 2px; }
+.qa-open { font-size: .85rem; }
+.qa-crisis { margin: 0 0 .6rem; padding: .5rem .8rem; border-radius: 8px;
+  border: 2px solid #b91c1c; background: #fef2f2; color: #1f2937; }
+.qa-crisis p, .qa-crisis ul { margin: .25rem 0; }
+.qa-crisis a { color: #1d4ed8; }
+.qa-not-covered { margin-top: 0; }
+@media (max-width: 640px) {
+  .qa-intro h1 { font-size: 1.15rem; }
+  .qa-card { padding: .45rem .5rem; }
+  .qa-passage { padding-left: .45rem; }
+}
+"""
+
+
+STATIC: dict[str, Any] = {"sanitize_html": True, "latex_delimiters": [], "line_breaks": False}
+
+
+class SecurityHeadersMiddleware:
+    """Pure ASGI middleware (safe with streamed responses): adds :data:`SECURITY_HEADERS`
+    to every HTTP response and answers 404 for :data:`BLOCKED_PATHS`."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        headers: dict[str, str] | None = None,
+        blocked: Sequence[str] = BLOCKED_PATHS,
+    ) -> None:
+        self.app = app
+        self.headers = SECURITY_HEADERS if headers is None else headers
+        self.blocked = tuple(blocked)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        if any(path == p or path.startswith(p + "/") for p in self.blocked):
+            await PlainTextResponse("Not found", status_code=404, headers=self.headers)(
+                scope, receive, send
+            )
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.headers.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+@dataclass
+class ChatApp:
+    """The chat's Gradio Blocks and the service behind it; :meth:`launch` serves both."""
+
+    demo: gr.Blocks
+    service: ChatService
+    rows: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rows = self.service.searcher.index.passage_row()
+
+    def source_page(self, request: Request) -> Response:
+        """The whole document of a cited passage, opened at the passage."""
+        passage_id = request.path_params.get("passage_id", "")
+        index = self.service.searcher.index
+        row = self.rows.get(passage_id)
+        if row is None:
+            return HTMLResponse(missing_source_html(), status_code=404)
+        passage = index.passages[row]
+        document = index.documents[passage.doc_id]
+        label = f"{passage.title} — {passage.section}" if passage.section else passage.title
+        return HTMLResponse(source_page_html(document, passage.start, passage.end, label))
+
+    def app_kwargs(self) -> dict[str, Any]:
+        """What Gradio passes to its FastAPI app: our middleware and the source page route
+        (registered before Gradio's own routes)."""
+        return {
+            "openapi_url": None,  # FastAPI's route listing; API users have /gradio_api/info
+            "middleware": [Middleware(SecurityHeadersMiddleware)],
+            "routes": [Route(f"/{SOURCE_ROUTE}/{{passage_id}}", self.source_page)],
+        }
+
+    def launch(
+        self,
+        host: str = "127.0.0.1",
+        port: int | None = 7860,
+        *,
+        prevent_thread_lock: bool = False,
+        quiet: bool = False,
+    ) -> str:
+        """Serve the chat on ``host:port`` (never a public share link); returns its URL."""
+        _, url, _ = self.demo.launch(
+            server_name=host,
+            server_port=port,
+            share=False,
+            inbrowser=False,
+            prevent_thread_lock=prevent_thread_lock,
+            quiet=quiet,
+            show_error=False,
+            enable_monitoring=False,
+            mcp_server=False,
+            ssr_mode=False,
+            pwa=False,
+            run_history=False,
+            footer_links=["api"],
+            max_file_size=0,
+            app_kwargs=self.app_kwargs(),
+            css=CSS,
+        )
+        return url
+
+
+def build_app(
+    searcher: Searcher,
+    store: Store | None = None,
+    settings: ChatSettings = ChatSettings(),
+    *,
+    queue_size: int = 32,
+    concurrency: int = 2,
+) -> ChatApp:
+    """The chat around a ready searcher (and a store for votes; None keeps nothing)."""
+    service = ChatService(searcher, store, settings)
+    with gr.Blocks(title=settings.title, analytics_enabled=False) as demo:
+        # gr.Markdown, not gr.HTML: Gradio 6's HTML component evaluates its template with
+        # new Function(), which the CSP forbids. Our fragments are one-line HTML blocks, which
+        # Markdown passes through untouched (titles inside are escaped, so stay text).
+        gr.Markdown(intro_html(settings.title, service.titles), **STATIC)
+        turns = gr.State(())
+        chatbot = gr.Chatbot(
+            elem_id="qa-chat",
+            show_label=False,
+            height="60vh",
+            min_height=320,
+            render_markdown=False,  # our HTML is built escaped; Markdown in a passage stays text
+            sanitize_html=True,
+            latex_delimiters=[],  # "$$" in a passage is not maths
+            allow_tags=False,
+            line_breaks=False,
+            group_consecutive_messages=False,
+            feedback_options=("Like", "Dislike"),
+            examples=[{"text": q} for q in service.examples] or None,
+            buttons=[],
+            allow_file_downloads=False,
+        )
+        gr.Markdown(notice_html(), **STATIC)
+        textbox = gr.Textbox(
+            elem_id="qa-question",
+            show_label=False,
+            placeholder="Ask a question about the articles…",
+            lines=1,
+            max_lines=6,
+            submit_btn="Ask",
+            autofocus=True,
+        )
+
+        def on_submit(message: str, history: tuple[Turn, ...]) -> tuple[Any, ...]:
+            history = tuple(history or ())
+            turn = service.respond(message, history)
+            history = (*history, turn)[-settings.max_turns :]
+            return chat_messages(history), history, ""
+
+        def on_example(history: tuple[Turn, ...], event: gr.SelectData) -> tuple[Any, ...]:
+            value = event.value if isinstance(event.value, dict) else {}
+            return on_submit(str(value.get("text", "")), history)
+
+        def on_like(history: tuple[Turn, ...], event: gr.LikeData) -> tuple[Turn, ...]:
+            history = tuple(history or ())
+            # Gradio sends True for Like, False for Dislike and "" when a vote is withdrawn.
+            vote = ("up" if event.liked else "down") if isinstance(event.liked, bool) else None
+            n = turn_index_at(history, event.index) if isinstance(event.index, int) else None
+            if vote is None or n is None:
+                return history
+            voted = service.vote(history[n], vote)  # type: ignore[arg-type]
+            return (*history[:n], voted, *history[n + 1 :])
+
+        def on_clear() -> tuple[Turn, ...]:
+            return ()
+
+        private: dict[str, Any] = {"api_visibility": "private"}
+        textbox.submit(
+            on_submit,
+            [textbox, turns],
+            [chatbot, turns, textbox],
+            show_progress="minimal",
+            **private,
+        )
+        chatbot.example_select(on_example, [turns], [chatbot, turns, textbox], **private)
+        chatbot.like(on_like, [turns], [turns], queue=True, **private)
+        chatbot.clear(on_clear, None, [turns], **private)
+
+        def ask(question: str, history: list[str] | None = None) -> dict[str, Any]:
+            """The passages that answer ``question`` (verbatim, with their sources), or
+            ``abstained: true`` when the articles do not cover it. ``history`` holds the
+            earlier questions of the conversation, oldest first, to resolve a follow-up.
+            ``crisis`` is true when the question reads as a crisis; ``crisis_message`` then
+            holds help resources to show first."""
+            try:
+                return service.ask(question, history or [])
+            except InputError as error:
+                raise gr.Error(str(error), print_exception=False) from error
+
+        gr.api(ask, api_name="ask")
+    demo.queue(max_size=queue_size, default_concurrency_limit=concurrency, api_open=False)
+    return ChatApp(demo, service)
