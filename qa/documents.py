@@ -157,34 +157,10 @@ def read_document(text: str, source: str, settings: CorpusSettings = CorpusSetti
 
 
 _STOP_AT_END = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "has",
-        "have",
-        "in",
-        "is",
-        "its",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "their",
-        "to",
-        "was",
-        "were",
-        "which",
-        "with",
-    ]
+    str.split(
+        "a an and are as at be by for from has have in is its of on or that the their to was "
+        "were which with"
+    )
 )
 _HASHY_RE = re.compile(r"(?=.*\d)(?=.*[a-z])[a-z0-9]{6,}", re.IGNORECASE)
 

@@ -37,26 +37,7 @@ _ENUM_RE = re.compile(r"\(?\d{1,3}[.)]\s+")
 _MD_HEADING_RE = re.compile(r"#{1,6}\s+")
 _LABEL_RE = re.compile(r"(?P<label>[^:.!?;]{1,60}?):\s+(?P<rest>\S.*)", re.DOTALL)
 _CLOSERS = "\"'”’)]»"
-_SMALL_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "as",
-        "at",
-        "by",
-        "for",
-        "from",
-        "in",
-        "of",
-        "on",
-        "or",
-        "the",
-        "to",
-        "vs",
-        "with",
-    ]
-)
+_SMALL_WORDS = frozenset(str.split("a an and as at by for from in of on or the to vs with"))
 
 
 @dataclass(frozen=True)
@@ -109,42 +90,10 @@ def split_lines(text: str) -> list[Line]:
 
 # Words whose trailing period does not end a sentence (compared lower case, without the period).
 ABBREVIATIONS = frozenset(
-    [
-        "e.g",
-        "i.e",
-        "eg",
-        "ie",
-        "dr",
-        "mr",
-        "mrs",
-        "ms",
-        "prof",
-        "vs",
-        "al",
-        "cf",
-        "fig",
-        "figs",
-        "no",
-        "nos",
-        "approx",
-        "ca",
-        "st",
-        "jr",
-        "sr",
-        "inc",
-        "ltd",
-        "dept",
-        "vol",
-        "pp",
-        "p",
-        "a.m",
-        "p.m",
-        "ph.d",
-        "u.s",
-        "u.k",
-        "m.d",
-        "b.a",
-    ]
+    str.split(
+        "e.g i.e eg ie dr mr mrs ms prof vs al cf fig figs no nos approx ca st jr sr inc ltd "
+        "dept vol pp p a.m p.m ph.d u.s u.k m.d b.a"
+    )
 )
 _END_RE = re.compile(r"([.!?…]+)[\"'”’)\]»]*(?=\s+[\"'“‘(\[«]?[A-Z0-9À-Ý])")
 _DOTTED_RE = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
@@ -333,13 +282,14 @@ def classify(text: str, dropped: Sequence[tuple[int, int]] = ()) -> list[Block]:
             gap, cut, previous_bullet = True, True, not line.text.strip(BULLET_CHARS)
         else:
             kept.append(line)
-            broken.append(gap or not kept[:-1])
+            broken.append(gap or len(kept) == 1)
             after_bullet.append(previous_bullet)
             after_dropped.append(cut)
             gap, cut, previous_bullet = False, False, False
         previous_end = line.end
     kinds = [_shape(line.text) for line in kept]
-    if kept and is_title_like(kept[0].text):
+    wrapped_start = len(kept) > 1 and not broken[1] and kept[1].text[:1].islower()
+    if kept and is_title_like(kept[0].text) and not wrapped_start:
         kinds[0] = Kind.TITLE
     indented = [line.start > _line_start(text, line.start) for line in kept]
     joined = _join_wrapped(kept, kinds, broken, indented)

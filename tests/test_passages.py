@@ -388,3 +388,10 @@ def test_questions_in_a_row_are_content_not_sections() -> None:
     assert [(p.section, p.text) for p in found] == [
         ("Screening", "Do you feel sad?\nDo you lose interest?\n\nThen ask a doctor about it.")
     ]
+
+
+def test_wrapped_opening_line_is_not_a_title() -> None:
+    text = "Ketamine is a drug that helps\nmany patients with depression.\n"
+    document = read_document(text, "0f9e8d7c6b5a.txt")
+    assert document.title == "Ketamine is a drug that helps many patients with depression"
+    assert [p.text for p in split_passages(document)] == [text.strip()]
