@@ -1,0 +1,420 @@
+"""The staff view in Gradio: the retrieval lab, the document browser, labels and the not-covered
+report, wired to :mod:`qa.lab` and :mod:`qa.staff_reports`. ``staff.py`` launches it behind a
+login; it is a separate app on its own port, never a tab of the visitors' page.
+
+Besides the page, four named API endpoints (behind the same login) let staff script it with
+``gradio_client``: ``/lab``, ``/label``, ``/export_labels`` and ``/unanswered``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from starlette.middleware import Middleware
+
+from qa.errors import InputError, QAError
+from qa.lab import (
+    CANDIDATE_HEADERS,
+    DOCUMENT_HEADERS,
+    SEGMENT_HEADERS,
+    SIDE_BY_SIDE_HEADERS,
+    STRATEGIES,
+    CandidateRow,
+    answer_summary,
+    candidate_rows,
+    document_segments,
+    document_summaries,
+    side_by_side,
+    strategy,
+)
+from qa.lab_html import CSS, document_html, passage_html, summary_html
+from qa.live import LiveSearcher
+from qa.search import Searcher
+from qa.staff_reports import (
+    GROUP_HEADERS,
+    LABEL_HEADERS,
+    group_unanswered,
+    groups_csv,
+    label_cells,
+    qrels_tsv,
+    question_set_jsonl,
+)
+from qa.store import Store
+from qa.ui import SecurityHeadersMiddleware
+
+NONE = "(none)"
+EXPORTS = ("questions", "qrels")
+
+
+class StrategySearchers:
+    """A Searcher per strategy on one index (built once: each keeps its sentence cache)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str], Searcher] = {}
+        self._lock = threading.Lock()
+
+    def get(self, base: Searcher, name: str) -> tuple[Searcher, Any]:
+        mode, settings = strategy(name, base.settings)
+        if settings == base.settings:
+            return base, mode
+        key = (str(base.index.folder), name)
+        with self._lock:
+            searcher = self._cache.get(key)
+            if searcher is None:
+                # Drop searchers of replaced indexes, so an old index is not kept alive here.
+                self._cache = {k: v for k, v in self._cache.items() if k[0] == key[0]}
+                searcher = self._cache[key] = Searcher(base.index, base.embedder, settings)
+        return searcher, mode
+
+
+@dataclass
+class StaffApp:
+    """The staff Blocks and what they read and write; :meth:`launch` serves them with a login."""
+
+    demo: gr.Blocks
+    live: LiveSearcher
+    store: Store
+
+    def launch(
+        self,
+        auth: tuple[str, str],
+        host: str = "127.0.0.1",
+        port: int | None = 7861,
+        *,
+        prevent_thread_lock: bool = False,
+        quiet: bool = False,
+    ) -> str:
+        """Serve on ``host:port`` behind Gradio's login (never a share link); returns the URL."""
+        user, password = auth
+        if not user or not password:
+            raise InputError("the staff view needs a user name and a password")
+        _, url, _ = self.demo.launch(
+            server_name=host,
+            server_port=port,
+            auth=(user, password),
+            auth_message="Staff only: sign in with the staff credentials.",
+            share=False,
+            inbrowser=False,
+            prevent_thread_lock=prevent_thread_lock,
+            quiet=quiet,
+            show_error=True,  # staff see the cause of a failure; visitors never reach this app
+            enable_monitoring=False,
+            mcp_server=False,
+            ssr_mode=False,
+            pwa=False,
+            run_history=False,
+            footer_links=["api"],
+            max_file_size=0,
+            app_kwargs={"middleware": [Middleware(SecurityHeadersMiddleware)]},
+            css=CSS,
+        )
+        return str(url)
+
+
+def _history(text: str | list[str] | None) -> list[str]:
+    if isinstance(text, list):
+        return [h.strip() for h in text if isinstance(h, str) and h.strip()]
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _write_export(name: str, text: str) -> str:
+    folder = Path(tempfile.mkdtemp(prefix="qa-staff-"))
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float = 0.75) -> StaffApp:
+    """The staff view over a live searcher (the visitors' index) and the feedback store."""
+    searchers = StrategySearchers()
+
+    def search(
+        question: str, history: list[str], name: str, k: int, base: Searcher | None = None
+    ) -> tuple[dict[str, Any], list[CandidateRow]]:
+        searcher, mode = searchers.get(base or live.current, name)
+        answer = searcher.search(question, history=history, k=k, mode=mode, with_candidates=True)
+        return answer_summary(answer, name, k), candidate_rows(answer, k)
+
+    def labels_table(scope: str) -> list[list[Any]]:
+        version = live.index.version if scope == "this index" else None
+        return label_cells(store.labels(index_version=version))
+
+    def export_text(fmt: str, all_versions: bool) -> tuple[str, str]:
+        version = None if all_versions else live.index.version
+        if fmt == "questions":
+            items = store.export_question_set(index_version=version)
+            return "labelled-questions.jsonl", question_set_jsonl(items)
+        if fmt == "qrels":
+            return "labelled-qrels.tsv", qrels_tsv(store.export_qrels(index_version=version))
+        raise InputError(f"format must be one of {', '.join(EXPORTS)}, not {fmt!r}")
+
+    def groups(threshold: float, limit: int) -> list[Any]:
+        rows = store.unanswered(limit=int(limit))
+        return group_unanswered(rows, live.embedder, float(threshold))
+
+    with gr.Blocks(title="Staff: retrieval lab", analytics_enabled=False) as demo:
+        gr.Markdown("## Staff view\nRetrieval lab, documents, labels and what visitors asked.")
+        with gr.Tabs():
+            # --- retrieval lab ---------------------------------------------------------------
+            with gr.Tab("Retrieval lab"):
+                last = gr.State({})
+                with gr.Row():
+                    question = gr.Textbox(label="Question", scale=3, max_lines=3)
+                    history = gr.Textbox(
+                        label="Earlier questions (one per line, oldest first)", lines=2, scale=2
+                    )
+                with gr.Row():
+                    name_a = gr.Dropdown(list(STRATEGIES), value="hybrid", label="Strategy A")
+                    name_b = gr.Dropdown([NONE, *STRATEGIES], value="dense", label="Strategy B")
+                    k = gr.Slider(1, 20, value=live.settings.k, step=1, label="k")
+                    run = gr.Button("Search", variant="primary")
+                with gr.Row():
+                    summary_a = gr.HTML()
+                    summary_b = gr.HTML()
+                with gr.Tabs():
+                    with gr.Tab("A: every candidate"):
+                        table_a = gr.Dataframe(
+                            headers=list(CANDIDATE_HEADERS), interactive=False, wrap=True
+                        )
+                    with gr.Tab("B: every candidate"):
+                        table_b = gr.Dataframe(
+                            headers=list(CANDIDATE_HEADERS), interactive=False, wrap=True
+                        )
+                    with gr.Tab("A vs B"):
+                        table_ab = gr.Dataframe(
+                            headers=list(SIDE_BY_SIDE_HEADERS), interactive=False, wrap=True
+                        )
+                gr.Markdown("Select a row to read the passage, then label it for this question.")
+                with gr.Row():
+                    chosen = gr.Textbox(label="Passage id", scale=2)
+                    relevant = gr.Button("Relevant", variant="primary")
+                    not_relevant = gr.Button("Not relevant")
+                label_status = gr.Markdown()
+                chosen_html = gr.HTML()
+
+            # --- documents -------------------------------------------------------------------
+            with gr.Tab("Documents"):
+                index_info = gr.Markdown()
+                reload = gr.Button("Reload the index (picks up a rebuild or a changed corpus)")
+                documents = gr.Dataframe(headers=list(DOCUMENT_HEADERS), interactive=False)
+                document = gr.Dropdown([], label="Document")
+                segments = gr.Dataframe(headers=list(SEGMENT_HEADERS), interactive=False, wrap=True)
+                document_view = gr.HTML()
+
+            # --- labels ----------------------------------------------------------------------
+            with gr.Tab("Labels"):
+                scope = gr.Radio(["this index", "all versions"], value="this index", label="Show")
+                labels = gr.Dataframe(headers=list(LABEL_HEADERS), interactive=False, wrap=True)
+                with gr.Row():
+                    export_format = gr.Radio(list(EXPORTS), value="questions", label="Export as")
+                    export_all = gr.Checkbox(label="Labels of every index version")
+                    export = gr.Button("Export")
+                export_file = gr.File(label="Download", interactive=False)
+
+            # --- not covered -----------------------------------------------------------------
+            with gr.Tab("Not covered"):
+                gr.Markdown(
+                    "Questions visitors asked that the bot abstained on, or whose answer got a "
+                    "thumbs down, grouped by meaning, newest group first: the articles to write."
+                )
+                with gr.Row():
+                    threshold = gr.Slider(
+                        0.5, 0.95, value=group_threshold, step=0.01, label="Group when cosine ≥"
+                    )
+                    limit = gr.Number(1000, precision=0, minimum=1, label="Latest questions")
+                    refresh = gr.Button("Refresh")
+                counts = gr.Markdown()
+                grouped = gr.Dataframe(headers=list(GROUP_HEADERS), interactive=False, wrap=True)
+                with gr.Row():
+                    csv_grouped = gr.Button("Export groups (CSV)")
+                    csv_raw = gr.Button("Export every question (CSV)")
+                csv_file = gr.File(label="Download", interactive=False)
+
+        # --- handlers -------------------------------------------------------------------------
+
+        def on_search(q: str, hist: str, a: str, b: str, kk: float) -> tuple[Any, ...]:
+            base = live.current  # both strategies on the same index, even across a swap
+            h, n = _history(hist), int(kk)
+            try:
+                sum_a, rows_a = search(q, h, a, n, base)
+                sum_b, rows_b = search(q, h, b, n, base) if b != NONE else ({}, [])
+            except InputError as error:
+                raise gr.Error(str(error)) from error
+            passages = {r.passage_id: [r.document, r.section, r.text] for r in [*rows_a, *rows_b]}
+            state = {
+                "question": sum_a["question"],
+                "history": h,
+                "version": base.index.version,
+                "passages": passages,
+            }
+            pairs = side_by_side(rows_a, rows_b) if rows_b else []
+            return (
+                summary_html(sum_a),
+                summary_html(sum_b) if sum_b else "",
+                [r.cells() for r in rows_a],
+                [r.cells() for r in rows_b],
+                [r.cells() for r in pairs],
+                state,
+                "",
+                "",
+            )
+
+        def on_select(state: dict[str, Any], event: gr.SelectData) -> tuple[str, str]:
+            values = event.row_value or []
+            pid = next((v for v in values if v in state.get("passages", {})), "")
+            if not pid:
+                return "", ""
+            title, section, text = state["passages"][pid]
+            return pid, passage_html(title, section, pid, text)
+
+        def on_label(
+            state: dict[str, Any], pid: str, is_relevant: bool, sc: str
+        ) -> tuple[Any, ...]:
+            pid = (pid or "").strip()
+            if not state.get("passages"):
+                raise gr.Error("Search first, then select a candidate to label.")
+            if pid not in state["passages"]:
+                raise gr.Error(f"{pid!r} is not a candidate of the last search.")
+            store.add_label(
+                question=state["question"],
+                history=state["history"],
+                passage_id=pid,
+                passage_text=state["passages"][pid][2],
+                relevant=is_relevant,
+                index_version=state["version"],
+            )
+            verdict = "relevant" if is_relevant else "not relevant"
+            return f"Labelled `{pid}` {verdict} for this question.", labels_table(sc)
+
+        def on_documents() -> tuple[Any, ...]:
+            index = live.index
+            m = index.manifest
+            info = (
+                f"Index `{index.version}` built {m.get('created', '?')} from "
+                f"{m['corpus']['documents']} documents, {m['passages']['count']} passages "
+                f"(embedder {m['embedder']['name']})."
+            )
+            summaries = document_summaries(index)
+            choices = [(f"{d.title} ({d.source})", d.doc_id) for d in summaries]
+            first = choices[0][1] if choices else None
+            return (
+                info,
+                [d.cells() for d in summaries],
+                gr.update(choices=choices, value=first),
+                *on_document(first),
+            )
+
+        def on_document(doc_id: str | None) -> tuple[Any, Any]:
+            index = live.index
+            if not doc_id or doc_id not in index.documents:
+                return [], ""
+            parts = document_segments(index, doc_id)
+            return [s.cells() for s in parts], document_html(index.documents[doc_id].text, parts)
+
+        def on_reload() -> tuple[Any, ...]:
+            try:
+                live.refresh()
+            except (QAError, OSError) as error:
+                raise gr.Error(f"Could not reload the index: {error}") from error
+            return on_documents()
+
+        def on_export(fmt: str, all_versions: bool) -> str:
+            name, text = export_text(fmt, all_versions)
+            return _write_export(name, text)
+
+        def on_groups(th: float, lim: float) -> tuple[str, list[list[Any]]]:
+            c = store.counts()
+            note = (
+                f"{c['unanswered']} questions logged: {c['unanswered_abstained']} abstained, "
+                f"{c['unanswered_thumbs_down']} thumbs down. Votes: {c['feedback_up']} up, "
+                f"{c['feedback_down']} down."
+            )
+            return note, [g.cells() for g in groups(th, int(lim or 1000))]
+
+        def on_csv(grouped_csv: bool, th: float, lim: float) -> str:
+            if grouped_csv:
+                return _write_export("not-covered-groups.csv", groups_csv(groups(th, int(lim))))
+            rows = store.unanswered(limit=int(lim or 1000))
+            return _write_export("not-covered-questions.csv", store.unanswered_csv(rows))
+
+        private: dict[str, Any] = {"api_visibility": "private"}
+        lab_out = [summary_a, summary_b, table_a, table_b, table_ab, last, chosen, chosen_html]
+        for trigger in (run.click, question.submit):
+            trigger(on_search, [question, history, name_a, name_b, k], lab_out, **private)
+        for table in (table_a, table_b, table_ab):
+            table.select(on_select, [last], [chosen, chosen_html], **private)
+        for button, verdict in ((relevant, True), (not_relevant, False)):
+            button.click(
+                lambda s, p, sc, v=verdict: on_label(s, p, v, sc),
+                [last, chosen, scope],
+                [label_status, labels],
+                **private,
+            )
+        doc_out = [index_info, documents, document, segments, document_view]
+        demo.load(on_documents, None, doc_out, **private)
+        reload.click(on_reload, None, doc_out, **private)
+        document.change(on_document, [document], [segments, document_view], **private)
+        demo.load(labels_table, [scope], [labels], **private)
+        scope.change(labels_table, [scope], [labels], **private)
+        export.click(on_export, [export_format, export_all], [export_file], **private)
+        demo.load(on_groups, [threshold, limit], [counts, grouped], **private)
+        refresh.click(on_groups, [threshold, limit], [counts, grouped], **private)
+        csv_grouped.click(
+            lambda t, n: on_csv(True, t, n), [threshold, limit], [csv_file], **private
+        )
+        csv_raw.click(lambda t, n: on_csv(False, t, n), [threshold, limit], [csv_file], **private)
+
+        # --- the scripted API -----------------------------------------------------------------
+
+        def lab(
+            question: str, history: list[str] | None = None, strategy: str = "hybrid", k: int = 5
+        ) -> dict[str, Any]:
+            """Every candidate of one search: scores and ranks per retriever, the fused and
+            final ranks, whether it cleared the abstention threshold, and the effective query."""
+            try:
+                summary, rows = search(question, _history(history), strategy, int(k))
+            except InputError as error:
+                raise gr.Error(str(error)) from error
+            return {"summary": summary, "candidates": [asdict(r) for r in rows]}
+
+        def label(
+            question: str, passage_id: str, relevant: bool, history: list[str] | None = None
+        ) -> dict[str, Any]:
+            """Label a passage of the current index relevant or not for a question."""
+            index = live.index
+            row = index.passage_row().get(passage_id)
+            if row is None:
+                raise gr.Error(f"no passage {passage_id!r} in index {index.version}")
+            try:
+                label_id = store.add_label(
+                    question=question,
+                    history=_history(history),
+                    passage_id=passage_id,
+                    passage_text=index.passages[row].text,
+                    relevant=bool(relevant),
+                    index_version=index.version,
+                )
+            except InputError as error:
+                raise gr.Error(str(error)) from error
+            return {"id": label_id, "index_version": index.version}
+
+        def export_labels(format: str = "questions", all_versions: bool = False) -> str:
+            """The labels as a ``qa eval --questions`` file or as BEIR qrels (text)."""
+            try:
+                return export_text(format, all_versions)[1]
+            except InputError as error:
+                raise gr.Error(str(error)) from error
+
+        def unanswered(threshold: float = group_threshold, limit: int = 1000) -> list[Any]:
+            """What visitors asked that the corpus does not cover, grouped, newest first."""
+            return [asdict(g) for g in groups(threshold, limit)]
+
+        for endpoint in (lab, label, export_labels, unanswered):
+            gr.api(endpoint, api_name=endpoint.__name__)
+    demo.queue(max_size=16, default_concurrency_limit=2, api_open=False)
+    return StaffApp(demo, live, store)
