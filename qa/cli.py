@@ -173,6 +173,7 @@ def _batch_items(handle: Any) -> Iterator[dict[str, Any]]:
 
 
 import qa.eval_cli  # noqa: E402, F401  (adds `qa eval` to `main`; it imports this module)
+from qa import staff_cli  # noqa: E402, F401  (adds `qa staff` to `main`; it imports this module)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
