@@ -109,14 +109,20 @@ def find_furniture(text: str, extra: Iterable[str] = ()) -> tuple[Dropped, ...]:
     pattern = _compiled(tuple(extra))
     lines = split_lines(text)
     dropped: dict[int, Dropped] = {}
-    front = _FRONT_MATTER_RE.match(text)
+    front = _front_matter(text)
     for line in split_lines(text[: front.end()]) if front else ():
         dropped[line.start] = Dropped(line.start, line.end, "front matter")
     for line in lines:
         if line.start in dropped:
             continue
-        if pattern.fullmatch(line.text) or pattern.fullmatch(heading_name(line.text)):
-            dropped[line.start] = Dropped(line.start, line.end, "furniture pattern")
+        bare = heading_name(line.text)
+        if pattern.fullmatch(line.text) or pattern.fullmatch(bare):
+            which = next(
+                p
+                for p in (*FURNITURE_PATTERNS, *extra)
+                if re.fullmatch(p, line.text, re.IGNORECASE) or re.fullmatch(p, bare, re.IGNORECASE)
+            )
+            dropped[line.start] = Dropped(line.start, line.end, f"{PATTERN_REASON}: {which}")
     trailing: list[Line] = []
     for line in reversed(lines):
         if line.start in dropped:
@@ -131,10 +137,22 @@ def find_furniture(text: str, extra: Iterable[str] = ()) -> tuple[Dropped, ...]:
     return tuple(sorted(dropped.values(), key=lambda d: d.start))
 
 
+PATTERN_REASON = "furniture pattern"
 TRAILING_REASON = "short lines after the last paragraph"
-# Markdown front matter: a block between "---" lines at the very start (metadata, not content).
+# Markdown front matter: "key: value" lines between "---" lines at the very start of a file.
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(?:.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_FRONT_LINE_RE = re.compile(r"[A-Za-z_][\w -]*:.*|\s.*|-\s.*|#.*|")
 _FRONT_TITLE_RE = re.compile(r"^title:[ \t]*(.+?)[ \t]*\r?$", re.MULTILINE | re.IGNORECASE)
+
+
+def _front_matter(text: str) -> re.Match[str] | None:
+    """The front matter block, when the file opens with one made of metadata lines only."""
+    front = _FRONT_MATTER_RE.match(text)
+    if front is None:
+        return None
+    inner = re.split(r"\r\n|\r|\n", text[: front.end()])[1:-1]
+    body = [line for line in inner if line.strip() != "---"]
+    return front if all(_FRONT_LINE_RE.fullmatch(line) for line in body) else None
 
 
 def _is_caption(text: str) -> bool:
@@ -174,7 +192,7 @@ def recover_title(text: str, source: str, dropped: Iterable[Dropped] = ()) -> st
     cut at about ten words before a trailing small word and marked "…" ("Ketamine therapy has
     gained significant attention in recent years…").
     """
-    front = _FRONT_MATTER_RE.match(text)
+    front = _front_matter(text)
     named = _FRONT_TITLE_RE.search(text, 0, front.end()) if front else None
     if named and named.group(1).strip("\"' "):
         return named.group(1).strip("\"' ")
