@@ -1,0 +1,268 @@
+"""Warm query latency of ``Searcher.search`` per mode, beside plain sentence-transformers + FAISS.
+
+Builds the index of the default corpus into a temporary folder, then times every question of
+``tests/data/questions.jsonl`` (follow-ups with their history) over enough rounds to get at least
+``--min-queries`` timings per mode. The baseline, timed in the same process and interleaved with
+the modes question by question (so drift in CPU speed hits all alike), is what a minimal
+retrieval script does: ``SentenceTransformer(path).encode(q, normalize_embeddings=True)`` and
+``faiss.IndexFlatIP.search`` over the same passage vectors, with no BM25, fusion or highlight.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/query_latency.py            # about a minute
+    .venv/bin/python benchmarks/query_latency.py --quick    # a smoke run, seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from benchlib import (
+    DEFAULT_CORPUS,
+    QUESTIONS,
+    Latency,
+    format_table,
+    library_versions,
+    machine,
+    mib,
+    peak_rss_bytes,
+    ratio,
+    read_questions,
+    write_json,
+)
+
+from qa.settings import MODES, Mode
+
+BASELINE = "baseline"
+STAGES = ("encode", "faiss", "bm25", "fusion", "highlight", "other")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus folder")
+    parser.add_argument("--questions", type=Path, default=QUESTIONS, help="questions .jsonl")
+    parser.add_argument(
+        "--min-queries", type=int, default=300, help="timed queries per mode, at least"
+    )
+    parser.add_argument("--k", type=int, default=5, help="passages returned per question")
+    parser.add_argument("--quick", action="store_true", help="12 questions, 24 timings per mode")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.min_queries = min(args.min_queries, 24)
+    return args
+
+
+class StageClock:
+    """Adds up the time spent inside wrapped callables, per stage name."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = defaultdict(float)
+
+    def wrap(self, stage: str, func: Callable[..., Any]) -> Callable[..., Any]:
+        def timed_call(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self.spent[stage] += time.perf_counter() - started
+
+        return timed_call
+
+
+def stage_breakdown(
+    searcher: Any, questions: Sequence[tuple[str, tuple[str, ...]]], mode: Mode, k: int
+) -> dict[str, float]:
+    """Mean milliseconds per question in each stage of ``Searcher.search`` for one mode.
+
+    Wraps the searcher's collaborators on the instance (the embedder's ``encode``, the FAISS
+    and BM25 ``search``, ``_candidates`` for exact cosines + fusion + hit records, and
+    ``_highlight``) for one pass, then removes the wrappers. "other" is the remainder: question
+    cleaning, follow-up resolution, de-duplication and the answer records.
+    """
+    clock = StageClock()
+    targets = [
+        (searcher.embedder, "encode", "encode"),
+        (searcher.index.dense, "search", "faiss"),
+        (searcher.index.keywords, "search", "bm25"),
+        (searcher, "_candidates", "fusion"),
+        (searcher, "_highlight", "highlight"),
+    ]
+    for owner, attribute, stage in targets:
+        setattr(owner, attribute, clock.wrap(stage, getattr(owner, attribute)))
+    try:
+        total = 0.0
+        for question, history in questions:
+            started = time.perf_counter()
+            searcher.search(question, history=history, k=k, mode=mode)
+            total += time.perf_counter() - started
+    finally:
+        for owner, attribute, _ in targets:
+            delattr(owner, attribute)  # the class's own method shows through again
+    n = len(questions)
+    means = {stage: clock.spent[stage] / n * 1000 for stage in STAGES[:-1]}
+    means["other"] = total / n * 1000 - sum(means.values())
+    means["total"] = total / n * 1000
+    return means
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    import torch  # first, before faiss (see benchlib's docstring)
+
+    torch.set_grad_enabled(False)
+    import faiss
+    from sentence_transformers import SentenceTransformer
+
+    from qa.embedders import SentenceTransformerEmbedder, bundled_model_path
+    from qa.index import build_index
+    from qa.search import Searcher
+
+    questions = read_questions(args.questions)
+    if args.quick:
+        questions = questions[:12]
+    embedder = SentenceTransformerEmbedder()
+    embedder.warm_up()
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+        started = time.perf_counter()
+        index = build_index(args.corpus, Path(tmp) / "index", embedder)
+        build_seconds = time.perf_counter() - started
+    searcher = Searcher(index, embedder)
+
+    # The baseline: its own model object and a FAISS index over the same passage vectors.
+    model = SentenceTransformer(str(bundled_model_path()), device="cpu")
+    flat = faiss.IndexFlatIP(index.dense.vectors.shape[1])
+    flat.add(index.dense.vectors)
+
+    def baseline(question: str) -> Any:
+        vector = model.encode(question, normalize_embeddings=True)
+        return flat.search(vector.reshape(1, -1), args.k)
+
+    def engine(mode: Mode) -> Callable[[str, tuple[str, ...]], Any]:
+        return lambda q, history: searcher.search(q, history=history, k=args.k, mode=mode)
+
+    runners: dict[str, Callable[[str, tuple[str, ...]], Any]] = {
+        BASELINE: lambda q, history: baseline(q),
+        **{mode: engine(mode) for mode in MODES},
+    }
+    names = list(runners)
+    for question, history in questions:  # warm-up: caches, allocator, lazy imports
+        for name in names:
+            runners[name](question, history)
+
+    rounds = math.ceil(args.min_queries / len(questions))
+    timings: dict[str, list[float]] = {name: [] for name in names}
+    for round_number in range(rounds):
+        for number, (question, history) in enumerate(questions):
+            # Rotate the order so that no runner always goes first after a question change.
+            shift = (round_number + number) % len(names)
+            for name in names[shift:] + names[:shift]:
+                started = time.perf_counter()
+                runners[name](question, history)
+                timings[name].append(time.perf_counter() - started)
+
+    latency = {name: Latency.of(timings[name]) for name in names}
+    base_stages = baseline_breakdown(model, flat, questions, args.k)
+    stages = {mode: stage_breakdown(searcher, questions, mode, args.k) for mode in MODES}
+    return {
+        "benchmark": "query_latency",
+        "machine": machine(),
+        "versions": library_versions("torch", "sentence-transformers", "faiss-cpu", "bm25s"),
+        "torch_threads": torch.get_num_threads(),
+        "faiss_threads": faiss.omp_get_max_threads(),
+        "corpus": str(args.corpus),
+        "passages": len(index.passages),
+        "questions": len(questions),
+        "rounds": rounds,
+        "k": args.k,
+        "index_build_seconds": build_seconds,
+        "latency": {name: value.as_dict() for name, value in latency.items()},
+        "ratio_to_baseline": {
+            name: {
+                "median": ratio(latency[name].median_ms, latency[BASELINE].median_ms),
+                "p95": ratio(latency[name].p95_ms, latency[BASELINE].p95_ms),
+            }
+            for name in MODES
+        },
+        "stages_mean_ms": {BASELINE: base_stages, **stages},
+        "peak_rss_mib": mib(peak_rss_bytes()),
+    }
+
+
+def baseline_breakdown(
+    model: Any, flat: Any, questions: Sequence[tuple[str, tuple[str, ...]]], k: int
+) -> dict[str, float]:
+    """Mean milliseconds of the baseline's two stages, timed separately."""
+    encode = search = 0.0
+    for question, _ in questions:
+        started = time.perf_counter()
+        vector = model.encode(question, normalize_embeddings=True)
+        middle = time.perf_counter()
+        flat.search(vector.reshape(1, -1), k)
+        search += time.perf_counter() - middle
+        encode += middle - started
+    n = len(questions)
+    return {
+        "encode": encode / n * 1000,
+        "faiss": search / n * 1000,
+        "total": (encode + search) / n * 1000,
+    }
+
+
+def report(result: dict[str, Any]) -> str:
+    latency, ratios = result["latency"], result["ratio_to_baseline"]
+    rows = [
+        [
+            name,
+            latency[name]["n"],
+            latency[name]["median_ms"],
+            latency[name]["p95_ms"],
+            ratios[name]["median"] if name in ratios else 1.0,
+            ratios[name]["p95"] if name in ratios else 1.0,
+        ]
+        for name in (BASELINE, *MODES)
+    ]
+    stages = result["stages_mean_ms"]
+    stage_rows = [
+        [name, *(stages[name].get(stage, 0.0) for stage in (*STAGES, "total"))]
+        for name in (BASELINE, *MODES)
+    ]
+    m = result["machine"]
+    return "\n".join(
+        [
+            f"Query latency, warm ({m['date']}, {m['cpu']}, {m['cores']} cores, load "
+            f"{m['load_1min']:.1f}; torch {result['torch_threads']} threads, faiss "
+            f"{result['faiss_threads']})",
+            f"{result['passages']} passages, {result['questions']} questions x "
+            f"{result['rounds']} rounds, k={result['k']}",
+            "",
+            format_table(
+                ["runner", "queries", "median ms", "p95 ms", "x baseline (median)", "x (p95)"],
+                rows,
+            ),
+            "",
+            "Mean ms per question by stage (one extra pass, wrapped stages):",
+            format_table(["runner", *STAGES, "total"], stage_rows),
+            "",
+            f"Peak RSS {result['peak_rss_mib']:.0f} MiB (two model copies: engine and baseline)",
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    result = run(args)
+    print(report(result))
+    write_json(args.json, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
