@@ -2,6 +2,11 @@
 
 Corpus text and questions are untrusted (a scraped page can hold markup); every piece goes
 through :func:`qa.render.escape`, and the only tags are this module's own.
+
+The staff page shows these fragments with ``gr.Markdown`` (Gradio 6's HTML component evaluates
+its template with ``new Function()``, which the CSP forbids). Markdown passes an HTML block
+through untouched only up to the first blank line, so every fragment is a single line: line
+breaks of the source become ``&#10;`` references, which ``white-space: pre-wrap`` still shows.
 """
 
 from __future__ import annotations
@@ -10,7 +15,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qa.lab import Segment
-from qa.render import escape
+from qa.render import escape as _escape
+
+
+def escape(text: str) -> str:
+    """:func:`qa.render.escape`, with line breaks as character references (see above)."""
+    return _escape(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "&#10;")
+
 
 CSS = """
 .lab-summary { margin: 0; font-size: .95rem; }

@@ -45,7 +45,7 @@ from qa.staff_reports import (
     question_set_jsonl,
 )
 from qa.store import Store
-from qa.ui import SecurityHeadersMiddleware
+from qa.ui import STATIC, SecurityHeadersMiddleware
 
 NONE = "(none)"
 EXPORTS = ("questions", "qrels")
@@ -174,8 +174,8 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
                     k = gr.Slider(1, 20, value=live.settings.k, step=1, label="k")
                     run = gr.Button("Search", variant="primary")
                 with gr.Row():
-                    summary_a = gr.HTML()
-                    summary_b = gr.HTML()
+                    summary_a = gr.Markdown(**STATIC)
+                    summary_b = gr.Markdown(**STATIC)
                 with gr.Tabs():
                     with gr.Tab("A: every candidate"):
                         table_a = gr.Dataframe(
@@ -195,7 +195,7 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
                     relevant = gr.Button("Relevant", variant="primary")
                     not_relevant = gr.Button("Not relevant")
                 label_status = gr.Markdown()
-                chosen_html = gr.HTML()
+                chosen_html = gr.Markdown(**STATIC)
 
             # --- documents -------------------------------------------------------------------
             with gr.Tab("Documents"):
@@ -204,7 +204,7 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
                 documents = gr.Dataframe(headers=list(DOCUMENT_HEADERS), interactive=False)
                 document = gr.Dropdown([], label="Document")
                 segments = gr.Dataframe(headers=list(SEGMENT_HEADERS), interactive=False, wrap=True)
-                document_view = gr.HTML()
+                document_view = gr.Markdown(**STATIC)
 
             # --- labels ----------------------------------------------------------------------
             with gr.Tab("Labels"):
