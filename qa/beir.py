@@ -1,22 +1,23 @@
-"""Public benchmarks in BEIR format: load a data set, index its corpus once (cached), run its
-queries through the engine's own retrievers, and score the runs the way trec_eval does.
+"""Public benchmarks in BEIR format: load a data set and index its corpus once (cached by a
+fingerprint); :mod:`qa.beir_run` runs the queries and scores the runs.
 
 A BEIR folder holds ``corpus.jsonl`` (``_id``, ``title``, ``text``), ``queries.jsonl`` (``_id``,
 ``text``) and ``qrels/<split>.tsv`` (query id, document id, grade; a header line). Each document is
 one retrieval unit, ``(title + " " + text).strip()``, as BEIR and MTEB encode it; the engine's
 passage splitting is applied only when asked (then a document scores as its best passage).
 
-What is measured is what the chat engine runs: the same embedder, :class:`~qa.vectors.DenseIndex`,
-:class:`~qa.keywords.KeywordIndex` and :func:`~qa.search.rank_candidates`.
+The index holds the chat engine's own retrievers, :class:`~qa.vectors.DenseIndex` and
+:class:`~qa.keywords.KeywordIndex`, over the same embedder.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,17 +26,12 @@ import numpy as np
 
 from qa.embedders import Embedder
 from qa.errors import IndexCorruptError, InputError
-from qa.fusion import RRF_K, convex_fusion
 from qa.records import stable_id
-from qa.settings import MODES, IndexSettings, PassageSettings
+from qa.settings import IndexSettings, PassageSettings
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 ROW_DOC_FILE = "row_doc.npy"
-#: The engine's modes plus score fusion, kept for comparison with RRF (see qa.fusion).
-EVAL_MODES: tuple[str, ...] = (*MODES, "hybrid-convex")
-#: Recall@100 needs 100 documents per query.
-MIN_DEPTH = 100
 
 Say = Callable[[str], None]
 
@@ -163,44 +159,50 @@ class BeirIndex:
 
 
 def index_fingerprint(
-    dataset: BeirDataset,
-    embedder: Embedder,
-    index_settings: IndexSettings = IndexSettings(),
-    passage_settings: PassageSettings | None = None,
+    rows: Rows, embedder: Embedder, index_settings: IndexSettings = IndexSettings()
 ) -> str:
-    """Names the cache folder: changes with the corpus file, the embedder or any setting."""
-    from qa.index import file_checksum
+    """Names the cache folder: a digest of every indexed text, the embedder and the FAISS
+    settings, so any change to the corpus or to how its texts are joined gets a new index."""
+    digest = hashlib.sha256()
+    for text in (*rows.dense_texts, "\x1e", *rows.keyword_texts):
+        digest.update(text.encode("utf-8") + b"\x1f")
+    digest.update(rows.row_doc.tobytes())
+    return stable_id("beir", FORMAT_VERSION, digest.hexdigest(), embedder.name, embedder.dim,
+                     index_settings.as_dict(), length=20)
 
-    corpus = file_checksum(dataset.folder / "corpus.jsonl")
-    passages = passage_settings.as_dict() if passage_settings else None
-    return stable_id(
-        "beir", FORMAT_VERSION, corpus, embedder.name, embedder.dim,
-        index_settings.as_dict(), passages, length=20,
-    )
+
+@dataclass(frozen=True)
+class Rows:
+    """What gets indexed: one text for the embedder and one for BM25 per row, and its document."""
+
+    dense_texts: list[str]
+    keyword_texts: list[str]
+    row_doc: np.ndarray
 
 
-def _rows(
-    dataset: BeirDataset, passage_settings: PassageSettings | None
-) -> tuple[list[str], np.ndarray]:
-    """The texts to index and the document of each: whole documents, or the engine's passages."""
+def corpus_rows(dataset: BeirDataset, passage_settings: PassageSettings | None = None) -> Rows:
+    """Whole documents as BEIR and MTEB index them, or the engine's passages (embedded and
+    keyword-indexed with the same texts the chat engine uses)."""
     if passage_settings is None:
-        return [dataset.doc_text(i) for i in range(len(dataset.doc_ids))], np.arange(
-            len(dataset.doc_ids), dtype=np.int64
-        )
+        texts = [dataset.doc_text(i) for i in range(len(dataset.doc_ids))]
+        return Rows(texts, texts, np.arange(len(texts), dtype=np.int64))
     from qa.passages import split_passages
     from qa.records import Document
 
-    texts: list[str] = []
+    dense: list[str] = []
+    keyword: list[str] = []
     owners: list[int] = []
     for i, (doc_id, title, body) in enumerate(
         zip(dataset.doc_ids, dataset.titles, dataset.bodies, strict=True)
     ):
         document = Document(doc_id=doc_id, source=doc_id, title=title, text=body)
-        pieces = [p.embedding_text() for p in split_passages(document, passage_settings)]
-        for text in pieces or [dataset.doc_text(i)]:  # a document is never left out
-            texts.append(text)
+        passages = split_passages(document, passage_settings)
+        pairs = [(p.embedding_text(), p.keyword_text()) for p in passages]
+        for dense_text, keyword_text in pairs or [(dataset.doc_text(i),) * 2]:  # never left out
+            dense.append(dense_text)
+            keyword.append(keyword_text)
             owners.append(i)
-    return texts, np.asarray(owners, dtype=np.int64)
+    return Rows(dense, keyword, np.asarray(owners, dtype=np.int64))
 
 
 def open_beir_index(
@@ -226,7 +228,8 @@ def open_beir_index(
     from qa.vectors import DenseIndex
 
     cache_root = Path(cache_root)
-    fingerprint = index_fingerprint(dataset, embedder, index_settings, passage_settings)
+    rows = corpus_rows(dataset, passage_settings)
+    fingerprint = index_fingerprint(rows, embedder, index_settings)
     folder = cache_root / fingerprint
     if (folder / MANIFEST).is_file():
         try:
@@ -237,7 +240,7 @@ def open_beir_index(
             row_doc = np.load(folder / ROW_DOC_FILE, allow_pickle=False)
             dense = DenseIndex.load(folder, index_settings)
             keywords = KeywordIndex.load(folder, len(row_doc))
-            if len(dense) != len(row_doc) or int(row_doc.max()) >= len(dataset.doc_ids):
+            if len(dense) != len(row_doc) or not np.array_equal(row_doc, rows.row_doc):
                 raise IndexCorruptError("row counts disagree")
             say(f"Using the cached index {folder}")
             return BeirIndex(folder, manifest, row_doc, dense, keywords, built=False)
@@ -245,12 +248,12 @@ def open_beir_index(
             say(f"Rebuilding the cached index {folder}: {exc}")
 
     started = time.perf_counter()
-    texts, row_doc = _rows(dataset, passage_settings)
-    say(f"Indexing {len(dataset.doc_ids)} documents as {len(texts)} rows with {embedder.name}")
-    vectors = embedder.encode(texts, "passage", progress=progress)
+    row_doc = rows.row_doc
+    say(f"Indexing {len(dataset.doc_ids)} documents as {len(row_doc)} rows with {embedder.name}")
+    vectors = embedder.encode(rows.dense_texts, "passage", progress=progress)
     encode_seconds = time.perf_counter() - started
     dense = DenseIndex(vectors, index_settings)
-    keywords = KeywordIndex.build(texts, progress=progress)
+    keywords = KeywordIndex.build(rows.keyword_texts, progress=progress)
     build_seconds = time.perf_counter() - started
 
     cache_root.mkdir(parents=True, exist_ok=True)
@@ -263,11 +266,15 @@ def open_beir_index(
         manifest = {
             "format_version": FORMAT_VERSION,
             "fingerprint": fingerprint,
-            "dataset": {"folder": str(dataset.folder.resolve()), "documents": len(dataset.doc_ids)},
+            "dataset": {
+                "folder": str(dataset.folder.resolve()),
+                "corpus_sha256": file_checksum(dataset.folder / "corpus.jsonl"),
+                "documents": len(dataset.doc_ids),
+            },
             "embedder": {"name": embedder.name, "dim": int(embedder.dim)},
             "dense": index_settings.as_dict(),
             "passages": passage_settings.as_dict() if passage_settings else None,
-            "rows": len(texts),
+            "rows": len(row_doc),
             "files": {name: file_checksum(tmp / name) for name in sorted(files)},
             "encode_seconds": round(encode_seconds, 3),
             "build_seconds": round(build_seconds, 3),
@@ -281,197 +288,3 @@ def open_beir_index(
         raise
     say(f"Indexed in {build_seconds:.1f} s ({manifest['documents_per_second']} documents/s)")
     return BeirIndex(folder, manifest, row_doc, dense, keywords, built=True)
-
-
-# --- running queries ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ModeRun:
-    """One mode's run: query id -> document id -> score, best first, and the seconds it took."""
-
-    mode: str
-    run: dict[str, dict[str, float]]
-    seconds: float
-
-    @property
-    def queries_per_second(self) -> float:
-        return len(self.run) / self.seconds if self.seconds > 0 else float("inf")
-
-
-def strictly_decreasing(scores: Sequence[float]) -> list[float]:
-    """The scores, nudged down by the smallest float step where one does not fall below the
-    previous: trec_eval re-sorts a run by score (ties by document id), so fused runs, whose
-    scores tie often (RRF), must carry their order in their scores."""
-    out: list[float] = []
-    for score in scores:
-        value = float(score)
-        if out and value >= out[-1]:
-            value = float(np.nextafter(out[-1], -np.inf))
-        out.append(value)
-    return out
-
-
-def _fuse(
-    mode: str,
-    dense: tuple[np.ndarray, np.ndarray],
-    keyword: tuple[np.ndarray, np.ndarray],
-    *,
-    rrf_k: int,
-    alpha: float,
-) -> list[tuple[int, float]]:
-    from qa.search import rank_candidates
-
-    if mode == "hybrid-convex":
-        ids, scores = dense
-        dense_map = {int(r): float(v) for r, v in zip(ids, scores, strict=True) if r >= 0}
-        keyword_map = {int(r): float(v) for r, v in zip(*keyword, strict=True)}
-        return convex_fusion(dense_map, keyword_map, alpha=alpha)
-    return rank_candidates(dense, keyword, mode, rrf_k=rrf_k)  # type: ignore[arg-type]
-
-
-def _to_documents(
-    order: list[tuple[int, float]], row_doc: np.ndarray, doc_ids: Sequence[str], depth: int
-) -> list[tuple[str, float]]:
-    """Rows to documents, best first; a document takes its best row's place and score (MaxP)."""
-    seen: dict[str, float] = {}
-    for row, score in order:
-        doc = doc_ids[int(row_doc[row])]
-        if doc not in seen:
-            seen[doc] = score
-            if len(seen) >= depth:
-                break
-    return list(seen.items())
-
-
-def run_queries(
-    index: BeirIndex,
-    dataset: BeirDataset,
-    embedder: Embedder,
-    modes: Sequence[str],
-    *,
-    depth: int = MIN_DEPTH,
-    fusion_depth: int = MIN_DEPTH,
-    rrf_k: int = RRF_K,
-    alpha: float = 0.5,
-    batch_size: int = 64,
-    progress: bool = False,
-) -> dict[str, ModeRun]:
-    """Run every query of the split in batches; each retriever runs once and every mode reuses
-    its results. ``depth`` documents are kept per query; the fused modes fuse each retriever's
-    first ``fusion_depth`` rows (candidate depth, kept apart from the final depth)."""
-    from tqdm.auto import tqdm
-
-    unknown = [m for m in modes if m not in EVAL_MODES]
-    if unknown or not modes:
-        raise InputError(f"unknown mode {unknown[0] if unknown else ''!r}; "
-                         f"choose from {', '.join(EVAL_MODES)}")
-    if depth < 1 or fusion_depth < 1:
-        raise InputError("depth and fusion depth must be at least 1")
-    needs_dense = any(m != "bm25" for m in modes)
-    needs_keyword = any(m != "dense" for m in modes)
-    fused = [m for m in modes if m not in ("dense", "bm25")]
-    rows = max(depth, fusion_depth) if fused else depth
-    # Whole documents need `depth` rows; passages need more rows to fill `depth` documents.
-    if len(index.row_doc) != len(dataset.doc_ids):
-        rows *= 4
-    qids = list(dataset.queries)
-    runs: dict[str, dict[str, dict[str, float]]] = {m: {} for m in modes}
-    # Time per stage: each retriever once, then each mode's own fusion and bookkeeping.
-    spent = dict.fromkeys(("dense", "bm25", *(f"+{m}" for m in modes)), 0.0)
-    bar = tqdm(total=len(qids), desc="Querying", unit="query", disable=not progress)
-    for start in range(0, len(qids), batch_size):
-        batch = qids[start : start + batch_size]
-        texts = [dataset.queries[q] for q in batch]
-        empty = np.zeros((len(batch), 0))
-        dense_scores, dense_ids = empty.astype(np.float32), empty.astype(np.int64)
-        keyword = [(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in batch]
-        if needs_dense:
-            t = time.perf_counter()
-            qvecs = embedder.encode(texts, "query", batch_size=batch_size)
-            dense_scores, dense_ids = index.dense.search(qvecs, rows)
-            spent["dense"] += time.perf_counter() - t
-        if needs_keyword:
-            t = time.perf_counter()
-            keyword = index.keywords.search(texts, rows)
-            spent["bm25"] += time.perf_counter() - t
-        for i, qid in enumerate(batch):
-            for mode in modes:
-                t = time.perf_counter()
-                cut = slice(None) if mode in ("dense", "bm25") else slice(0, fusion_depth)
-                order = _fuse(
-                    mode,
-                    (dense_ids[i][cut], dense_scores[i][cut]),
-                    (keyword[i][0][cut], keyword[i][1][cut]),
-                    rrf_k=rrf_k,
-                    alpha=alpha,
-                )
-                docs = _to_documents(order, index.row_doc, dataset.doc_ids, depth)
-                if mode in fused:
-                    scores = strictly_decreasing([s for _, s in docs])
-                    docs = [(d, s) for (d, _), s in zip(docs, scores, strict=True)]
-                runs[mode][qid] = dict(docs)
-                spent[f"+{mode}"] += time.perf_counter() - t
-        bar.update(len(batch))
-    bar.close()
-    out = {}
-    for mode in modes:
-        stages = [r for r in ("dense", "bm25") if mode in (r, *fused)]
-        out[mode] = ModeRun(mode, runs[mode], sum(spent[r] for r in stages) + spent[f"+{mode}"])
-    return out
-
-
-def write_run(path: Path | str, run: Mapping[str, Mapping[str, float]], tag: str) -> None:
-    """A TREC run file: ``query Q0 document rank score tag``, ranks in the run's own order.
-    Scores are written exactly (shortest round-trip form) so the order survives re-reading."""
-    with Path(path).open("w", encoding="utf-8") as handle:
-        for qid, docs in run.items():
-            for rank, (doc, score) in enumerate(docs.items(), start=1):
-                handle.write(f"{qid} Q0 {doc} {rank} {float(score)!r} {tag}\n")
-
-
-def beir_report(
-    dataset: BeirDataset,
-    index: BeirIndex,
-    runs: Mapping[str, ModeRun],
-    *,
-    k: int = 10,
-    settings: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The JSON report: metrics per mode (nDCG@k, Recall@100, MRR@k), per-query scores,
-    timings and throughput."""
-    from qa.metrics import evaluate_run, mean_scores
-
-    m = index.manifest
-    modes = {}
-    for mode, result in runs.items():
-        per_query = evaluate_run(dataset.qrels, result.run, ndcg_at=(k,), mrr_at=(k,))
-        modes[mode] = {
-            "metrics": {name: round(v, 6) for name, v in mean_scores(per_query).items()},
-            "seconds": round(result.seconds, 3),
-            "queries_per_second": round(result.queries_per_second, 2),
-            "per_query": {
-                qid: {name: round(v, 6) for name, v in scores.items()}
-                for qid, scores in per_query.items()
-            },
-        }
-    return {
-        "dataset": {
-            "folder": str(dataset.folder),
-            "split": dataset.split,
-            "documents": len(dataset.doc_ids),
-            "queries": len(dataset.queries),
-            "judgments": sum(len(d) for d in dataset.qrels.values()),
-        },
-        "index": {
-            "folder": str(index.folder),
-            "from_cache": not index.built,
-            "rows": len(index.row_doc),
-            "embedder": m["embedder"],
-            "passages": m["passages"],
-            "build_seconds": m["build_seconds"],
-            "documents_per_second": m["documents_per_second"],
-        },
-        "settings": dict(settings or {}),
-        "modes": modes,
-    }

@@ -23,8 +23,8 @@ from qa.cli import _say, corpus_option, index_option, main, translate_errors
 from qa.errors import InputError
 from qa.settings import MODES
 
-#: The same list as qa.beir.EVAL_MODES, spelled out so ``qa --help`` need not import numpy.
-EVAL_MODES = (*MODES, "hybrid-convex")
+#: The same list as qa.beir_run.EVAL_MODES, spelled out so ``qa --help`` need not import numpy.
+EVAL_MODES = (*MODES, "hybrid-rrf", "hybrid-convex")
 
 
 @click.group("eval", invoke_without_command=True)
@@ -42,8 +42,8 @@ EVAL_MODES = (*MODES, "hybrid-convex")
               help="BEIR: documents kept per query (Recall@100 needs 100).")
 @click.option("--fusion-depth", type=click.IntRange(1, 10000), default=100, show_default=True,
               help="BEIR: rows each retriever contributes to a fused mode.")
-@click.option("--alpha", type=click.FloatRange(0, 1), default=0.5, show_default=True,
-              help="BEIR hybrid-convex: weight of the dense score.")
+@click.option("--alpha", type=click.FloatRange(0, 1), default=None,
+              help="BEIR: weight of the dense score in convex fusion [the engine's setting].")
 @click.option("--split-passages", is_flag=True,
               help="BEIR: cut documents into the engine's passages (a document scores as its "
                    "best passage) instead of one unit per document.")
@@ -94,12 +94,12 @@ eval_command: click.Group = _eval
 
 
 def _run_beir(beir_dir: Path, split: str, modes: Sequence[str], k: int | None, depth: int,
-              fusion_depth: int, alpha: float, split_passages: bool, cache_dir: Path,
+              fusion_depth: int, alpha: float | None, split_passages: bool, cache_dir: Path,
               run_out: Path | None, report_file: Path | None, **_: Any) -> None:
-    from qa.beir import beir_report, load_beir, open_beir_index, run_queries, write_run
+    from qa.beir import load_beir, open_beir_index
+    from qa.beir_run import beir_report, run_queries, write_run
     from qa.embedders import default_embedder
-    from qa.fusion import RRF_K
-    from qa.settings import PassageSettings
+    from qa.settings import PassageSettings, SearchSettings
 
     started = time.perf_counter()
     modes = list(dict.fromkeys(modes or ("bm25", "dense", "hybrid")))
@@ -111,10 +111,12 @@ def _run_beir(beir_dir: Path, split: str, modes: Sequence[str], k: int | None, d
         dataset, embedder, cache_dir,
         passage_settings=PassageSettings() if split_passages else None, progress=True, say=_say,
     )
+    search = SearchSettings() if alpha is None else replace(SearchSettings(), alpha=alpha)
     runs = run_queries(index, dataset, embedder, modes, depth=max(depth, k),
-                       fusion_depth=fusion_depth, rrf_k=RRF_K, alpha=alpha, progress=True)
-    settings = {"k": k, "depth": max(depth, k), "fusion_depth": fusion_depth, "rrf_k": RRF_K,
-                "alpha": alpha, "split_passages": split_passages}
+                       fusion_depth=fusion_depth, settings=search, progress=True)
+    settings = {"k": k, "depth": max(depth, k), "fusion_depth": fusion_depth,
+                "hybrid_fusion": search.fusion, "rrf_k": search.rrf_k, "alpha": search.alpha,
+                "split_passages": split_passages}
     report = beir_report(dataset, index, runs, k=k, settings=settings)
     report["wall_seconds"] = round(time.perf_counter() - started, 3)
     if run_out is not None:
@@ -222,7 +224,8 @@ def questions_table(report: Mapping[str, Any], *, show_sweep: bool = False) -> s
             lines.append(f"      [{r['rank']}] {r['cosine']:.3f} {where}: {r['text'][:90]}")
     sweep = report["sweep"]
     if show_sweep:
-        lines += ["", sweep_table(sweep["points"])]
+        rec = sweep["recommended"]
+        lines += ["", sweep_table(sweep["points"], rec["threshold"] if rec else None)]
     lines.append("")
     rec = sweep["recommended"]
     if rec is None:
@@ -244,20 +247,27 @@ def questions_table(report: Mapping[str, Any], *, show_sweep: bool = False) -> s
     return "\n".join(lines)
 
 
-def sweep_table(points: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
+def sweep_table(
+    points: Mapping[str, Sequence[Mapping[str, Any]]], recommended: float | None = None
+) -> str:
     """The threshold trade-off per split, printing only thresholds where something changes."""
     splits = list(points)
-    head = "threshold " + " ".join(f"{s[:11] + ' off/wrong/hit@5':>28}" for s in splits)
-    lines = [head]
+    lines = [
+        " " * 10 + "".join(f"{split:<36}" for split in splits),
+        "threshold " + " off-topic abst.  wrong abst. hit@5  " * len(splits),
+    ]
     previous = None
     for i, point in enumerate(points[splits[0]]):
-        row = [points[s][i] for s in splits]
-        values = [(p["off_topic_abstained"], p["false_abstention"], p["hit@5"]) for p in row]
-        if values != previous:
-            lines.append(f"{point['threshold']:>9.2f} " + " ".join(
-                f"{off:>12.3f} {wrong:>6.3f} {hit:>8.3f}" for off, wrong, hit in values))
+        values = [
+            (p["off_topic_abstained"], p["false_abstention"], p["hit@5"])
+            for p in (points[s][i] for s in splits)
+        ]
+        mark = point["threshold"] == recommended
+        if values != previous or mark:
+            cells = "".join(f"{o:>15.3f} {w:>12.3f} {h:>5.3f}  " for o, w, h in values)
+            lines.append(f"{point['threshold']:>9.2f} {cells}{'<- recommended' if mark else ''}")
         previous = values
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 # --- diffs -----------------------------------------------------------------------------------

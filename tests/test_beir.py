@@ -11,18 +11,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from qa.beir import (
-    BeirDataset,
-    load_beir,
-    open_beir_index,
-    read_qrels,
-    run_queries,
-    strictly_decreasing,
-    write_run,
-)
+from qa.beir import BeirDataset, load_beir, open_beir_index, read_qrels
+from qa.beir_run import EVAL_MODES, run_queries, strictly_decreasing, write_run
 from qa.embedders import HashingEmbedder, Kind
 from qa.errors import InputError
 from qa.metrics import evaluate_run
+from qa.search import Query
 from qa.settings import PassageSettings
 
 CORPUS = [
@@ -130,14 +124,14 @@ def test_cache_folder_changes_with_the_embedder(dataset: BeirDataset, tmp_path: 
 def test_modes_find_the_relevant_documents(dataset: BeirDataset, tmp_path: Path) -> None:
     embedder = HashingEmbedder(256)
     index = open_beir_index(dataset, embedder, tmp_path / "cache")
-    runs = run_queries(index, dataset, embedder, ["bm25", "dense", "hybrid", "hybrid-convex"])
+    runs = run_queries(index, dataset, embedder, EVAL_MODES)
     for mode, result in runs.items():
         assert set(result.run) == {"q1", "q2", "q3"}, mode
         assert next(iter(result.run["q1"])) == "d1", mode
         scores = evaluate_run(dataset.qrels, result.run)
         assert scores["q1"]["ndcg@10"] == 1.0 and scores["q2"]["mrr@10"] == 1.0, mode
         assert result.seconds > 0
-    for mode in ("hybrid", "hybrid-convex"):
+    for mode in ("hybrid", "hybrid-rrf", "hybrid-convex"):
         for docs in runs[mode].run.values():
             values = list(docs.values())
             assert all(a > b for a, b in pairwise(values)), mode
@@ -230,3 +224,48 @@ def test_cli_reports_a_missing_qrels_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["eval", "--beir", str(folder), "--split", "dev"])
     assert result.exit_code != 0
     assert "dev.tsv" in result.output
+
+
+@pytest.mark.parametrize("fusion", ["rrf", "convex"])
+def test_hybrid_ranks_exactly_like_the_chat_searcher(tmp_path: Path, fusion: str) -> None:
+    """What is evaluated is what runs: over the same retrievers, the BEIR path's hybrid order
+    equals the order of the Searcher's candidates."""
+    from qa.api import open_searcher
+    from qa.beir import BeirIndex
+    from qa.settings import SearchSettings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for doc in CORPUS:
+        for n in range(2):  # near-identical passages, so the fused lists hold ties
+            (corpus / f"{doc['_id']}-{n}.txt").write_text(
+                f"{doc['text']} It is note {n} of the {doc['title'] or 'ice'} set.\n"
+            )
+    settings = SearchSettings(fusion=fusion, candidate_depth=2, resolve_followups=False)
+    searcher = open_searcher(corpus, tmp_path / "index", embedder=HashingEmbedder(64),
+                             search_settings=settings)
+    passages = searcher.index.passages
+    questions = ["why do volcanoes erupt", "bees and honey", "the moon and the tide", "chess",
+                 "honey magma knight coffee note 1", "ice glaciers and oceans"]
+    dataset = BeirDataset(
+        tmp_path, "test", tuple(p.passage_id for p in passages), ("",) * len(passages),
+        tuple(p.text for p in passages), {f"q{i}": q for i, q in enumerate(questions)},
+        {f"q{i}": {passages[0].passage_id: 1} for i in range(len(questions))},
+    )
+    index = BeirIndex(tmp_path, {}, np.arange(len(passages)), searcher.index.dense,
+                      searcher.index.keywords, built=False)
+    runs = run_queries(index, dataset, searcher.embedder, ["hybrid"], depth=1000,
+                       fusion_depth=2, settings=settings)
+    answers = searcher.search_many([Query(q) for q in questions], k=1, with_candidates=True)
+    for i, answer in enumerate(answers):
+        expected = [hit.passage.passage_id for hit in answer.candidates]
+        assert list(runs["hybrid"].run[f"q{i}"]) == expected
+    assert any(len(a.candidates) > 2 for a in answers)  # BM25-only candidates were fused in
+
+
+def test_cli_mode_choices_match_the_runner() -> None:
+    from qa.cli import main
+
+    eval_group = main.commands["eval"]
+    mode_option = next(p for p in eval_group.params if p.name == "modes")
+    assert tuple(mode_option.type.choices) == EVAL_MODES  # type: ignore[attr-defined]

@@ -1,0 +1,361 @@
+"""The chatbot's own evaluation: a labelled question set, hit rates, abstention, a sweep of the
+abstention threshold, and a question-by-question diff of two runs.
+
+A line of the question file is ``{"id", "question", "history": [...], "evidence": [...]}`` for a
+question the corpus answers (a shown passage is relevant when it contains one of the evidence
+phrases, with case, whitespace and quote style folded), or ``{"id", "question", "answerable":
+false}`` for one it does not cover. ``split`` is "calibration" (the default: may tune thresholds)
+or "holdout" (reported, never tuned on).
+
+The sweep does not search once per threshold: it collects every candidate once and replays the
+engine's rule over them (a passage is shown when its cosine clears the threshold and it is not a
+near-duplicate of one already shown; no passage cleared means abstain). The report checks that
+the replay at the configured threshold gives exactly what the engine showed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from qa.errors import InputError
+from qa.metrics import hit_at, mrr_at
+
+if TYPE_CHECKING:
+    from qa.records import Answer
+    from qa.search import Searcher
+
+SPLITS = ("calibration", "holdout")
+HIT_AT = (1, 3, 5)
+#: Thresholds the sweep tries: cosines 0.00 to 1.00 in steps of 0.01.
+THRESHOLDS = tuple(round(0.01 * i, 2) for i in range(101))
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "′": "'", "`": "'", "“": '"', "”": '"',
+                         "„": '"', "″": '"'})
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Question:
+    """One labelled question; ``evidence`` is empty for a question the corpus does not cover."""
+
+    id: str
+    question: str
+    history: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    answerable: bool = True
+    split: str = "calibration"
+
+
+def fold(text: str) -> str:
+    """Lower case, one space for any whitespace, straight quotes: how evidence is matched."""
+    return _SPACE.sub(" ", text.translate(_QUOTES)).strip().casefold()
+
+
+def is_relevant(text: str, evidence: Iterable[str]) -> bool:
+    """Whether a passage contains any evidence phrase, after folding both."""
+    folded = fold(text)
+    return any(fold(phrase) in folded for phrase in evidence)
+
+
+def load_questions(path: Path | str) -> list[Question]:
+    """Parse a question file; a bad line is an InputError that names its line number."""
+    from qa.beir import read_jsonl
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"question file {path} does not exist")
+    out: list[Question] = []
+    seen: set[str] = set()
+    for number, row in read_jsonl(path):
+        where = f"{path}, line {number}"
+        qid, question = row.get("id", number), row.get("question")
+        if not isinstance(question, str) or not question.strip():
+            raise InputError(f'{where}: needs a "question" string')
+        history = row.get("history") or []
+        if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+            raise InputError(f'{where}: "history" must be a list of strings')
+        answerable = row.get("answerable", True)
+        evidence = row.get("evidence") or []
+        if not isinstance(answerable, bool):
+            raise InputError(f'{where}: "answerable" must be true or false')
+        if not isinstance(evidence, list) or not all(isinstance(e, str) and e for e in evidence):
+            raise InputError(f'{where}: "evidence" must be a list of phrases')
+        if answerable and not evidence:
+            raise InputError(f'{where}: an answerable question needs "evidence" phrases')
+        if not answerable and evidence:
+            raise InputError(f'{where}: a question marked "answerable": false has evidence')
+        split = row.get("split", "calibration")
+        if split not in SPLITS:
+            raise InputError(f'{where}: "split" must be one of {", ".join(SPLITS)}')
+        if str(qid) in seen:
+            raise InputError(f"{where}: id {qid!r} is used twice")
+        seen.add(str(qid))
+        out.append(Question(str(qid), question, tuple(history), tuple(evidence), answerable, split))
+    if not out:
+        raise InputError(f"{path} holds no questions")
+    return out
+
+
+# --- replaying the abstention rule over candidates ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A candidate passage as the threshold replay needs it: its cosine with the question,
+    whether it is relevant, and which earlier candidates it near-duplicates."""
+
+    cosine: float
+    relevant: bool
+    duplicate_of: frozenset[int] = frozenset()
+
+
+def shown_at(candidates: Sequence[Candidate], threshold: float, k: int) -> list[int]:
+    """Indices of the candidates shown at ``threshold``: the first ``k`` that clear it and do
+    not duplicate one already shown (the engine's rule); an empty list means abstain."""
+    shown: list[int] = []
+    for i, candidate in enumerate(candidates):
+        if len(shown) >= k:
+            break
+        if candidate.cosine >= threshold and not candidate.duplicate_of.intersection(shown):
+            shown.append(i)
+    return shown
+
+
+def first_relevant(relevant_flags: Sequence[bool]) -> int | None:
+    """1-based rank of the first relevant passage shown, None when there is none."""
+    return next((n for n, flag in enumerate(relevant_flags, start=1) if flag), None)
+
+
+def summarise(outcomes: Sequence[tuple[Question, bool, int | None]]) -> dict[str, Any]:
+    """Hit rates and abstention shares over (question, abstained, first relevant rank) rows."""
+    answerable = [(a, r) for q, a, r in outcomes if q.answerable]
+    not_covered = [a for q, a, _ in outcomes if not q.answerable]
+    ranks = [r for _, r in answerable]
+    out: dict[str, Any] = {"answerable": len(answerable), "not_covered": len(not_covered)}
+    out.update({f"hit@{k}": round(hit_at(ranks, k), 4) for k in HIT_AT})
+    out["mrr@5"] = round(mrr_at(ranks, 5), 4)
+    out["off_topic_abstained"] = round(_share(not_covered), 4)
+    out["false_abstention"] = round(_share([a for a, _ in answerable]), 4)
+    return out
+
+
+def _share(flags: Sequence[bool]) -> float:
+    return sum(flags) / len(flags) if flags else 0.0
+
+
+def sweep(
+    questions: Sequence[Question],
+    candidates: Sequence[Sequence[Candidate]],
+    *,
+    k: int = 5,
+    thresholds: Sequence[float] = THRESHOLDS,
+) -> list[dict[str, Any]]:
+    """The trade-off at each threshold: off-topic abstained vs answerable wrongly abstained."""
+    points = []
+    for threshold in thresholds:
+        outcomes = []
+        for question, cands in zip(questions, candidates, strict=True):
+            shown = shown_at(cands, threshold, k)
+            outcomes.append(
+                (question, not shown, first_relevant([cands[i].relevant for i in shown]))
+            )
+        points.append({"threshold": threshold, **summarise(outcomes)})
+    return points
+
+
+def recommend(points: Sequence[Mapping[str, Any]], max_false_abstention: float = 0.05) -> (
+    dict[str, Any] | None
+):
+    """The threshold that abstains on the most off-topic questions while wrongly abstaining on at
+    most ``max_false_abstention`` of the answerable ones (then: fewest false abstentions). Of a
+    run of equally good thresholds, the middle one: it leaves a margin on both sides."""
+    feasible = [p for p in points if p["false_abstention"] <= max_false_abstention]
+    if not feasible:
+        return None
+    best = max(feasible, key=lambda p: (p["off_topic_abstained"], -p["false_abstention"]))
+    key = (best["off_topic_abstained"], best["false_abstention"])
+    run: list[Mapping[str, Any]] = []
+    for point in points:  # the contiguous run of thresholds around `best` with the same result
+        if (point["off_topic_abstained"], point["false_abstention"]) == key:
+            run.append(point)
+        elif best in run:
+            break
+        else:
+            run = []
+    return dict(run[(len(run) - 1) // 2])
+
+
+# --- evaluating a searcher ------------------------------------------------------------------
+
+
+def _candidates(answer: Answer, question: Question, vectors: np.ndarray, rows: Mapping[str, int],
+                duplicate_threshold: float) -> list[Candidate]:
+    """The answer's candidates with their cosine, relevance and near-duplicate relations (the
+    same test as the engine's: almost the same vector, or the same words)."""
+    hits = answer.candidates
+    if not hits:
+        return []
+    matrix = vectors[[rows[h.passage.passage_id] for h in hits]]
+    similar = matrix @ matrix.T >= duplicate_threshold
+    words = [tuple(_WORD.findall(h.passage.text.lower())) for h in hits]
+    return [
+        Candidate(
+            cosine=hit.scores["dense"],
+            relevant=is_relevant(hit.passage.text, question.evidence),
+            duplicate_of=frozenset(j for j in range(i) if similar[i, j] or words[i] == words[j]),
+        )
+        for i, hit in enumerate(hits)
+    ]
+
+
+def evaluate_questions(
+    searcher: Searcher,
+    questions: Sequence[Question],
+    *,
+    k: int = 5,
+    max_false_abstention: float = 0.05,
+) -> dict[str, Any]:
+    """Run every question once (candidates included) and build the report: summaries for all
+    questions and per split, each question's outcome, the misses, and the threshold sweep."""
+    from qa.search import Query
+
+    settings = searcher.settings
+    answers = searcher.search_many(
+        [Query(q.question, q.history) for q in questions], k=k, with_candidates=True
+    )
+    rows = searcher.index.passage_row()
+    vectors = searcher.index.dense.vectors
+    candidates = [
+        _candidates(a, q, vectors, rows, settings.duplicate_threshold)
+        for a, q in zip(answers, questions, strict=True)
+    ]
+    per_question: list[dict[str, Any]] = []
+    outcomes: list[tuple[Question, bool, int | None]] = []
+    replay_mismatches = []
+    for question, answer, cands in zip(questions, answers, candidates, strict=True):
+        flags = [is_relevant(hit.passage.text, question.evidence) for hit in answer.hits]
+        shown_ids = [hit.passage.passage_id for hit in answer.hits]
+        replayed = [answer.candidates[i].passage.passage_id
+                    for i in shown_at(cands, settings.abstain_threshold, k)]
+        if replayed != shown_ids:
+            replay_mismatches.append(question.id)
+        best = next((n for n, c in enumerate(cands, start=1) if c.relevant), None)
+        outcomes.append((question, answer.abstained, first_relevant(flags)))
+        per_question.append({
+            "id": question.id,
+            "split": question.split,
+            "answerable": question.answerable,
+            "question": question.question,
+            "history": list(question.history),
+            "effective_query": answer.effective_query,
+            "abstained": answer.abstained,
+            "first_relevant_rank": first_relevant(flags),
+            "best_relevant_candidate": best,
+            "best_relevant_cosine": round(cands[best - 1].cosine, 4) if best else None,
+            "returned": [
+                {
+                    "rank": hit.rank,
+                    "passage_id": hit.passage.passage_id,
+                    "title": hit.passage.title,
+                    "section": hit.passage.section,
+                    "cosine": round(hit.scores["dense"], 4),
+                    "relevant": flag,
+                    "text": _snippet(hit.passage.text),
+                }
+                for hit, flag in zip(answer.hits, flags, strict=True)
+            ],
+        })
+    summary = {"all": summarise(outcomes)}
+    sweeps: dict[str, list[dict[str, Any]]] = {}
+    for split in SPLITS:
+        ids = [i for i, q in enumerate(questions) if q.split == split]
+        if ids:
+            summary[split] = summarise([outcomes[i] for i in ids])
+            sweeps[split] = sweep([questions[i] for i in ids], [candidates[i] for i in ids], k=k)
+    recommended = recommend(sweeps.get("calibration", []), max_false_abstention)
+    if recommended is not None and "holdout" in sweeps:
+        holdout = next(p for p in sweeps["holdout"] if p["threshold"] == recommended["threshold"])
+    else:
+        holdout = None
+    return {
+        "index_version": searcher.index.version,
+        "settings": {"mode": settings.mode, "k": k, "abstain_threshold": settings.abstain_threshold,
+                     "candidate_depth": settings.candidate_depth},
+        "summary": summary,
+        "misses": [p for p in per_question if _missed(p)],
+        "per_question": per_question,
+        "sweep": {
+            "max_false_abstention": max_false_abstention,
+            "recommended": recommended,
+            "recommended_on_holdout": holdout,
+            "points": sweeps,
+        },
+        "replay_mismatches": replay_mismatches,
+    }
+
+
+def _missed(row: Mapping[str, Any]) -> bool:
+    """An answerable question with no relevant passage shown, or an off-topic one answered."""
+    if row["answerable"]:
+        return row["first_relevant_rank"] is None
+    return not row["abstained"]
+
+
+def _snippet(text: str, limit: int = 160) -> str:
+    text = _SPACE.sub(" ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --- comparing two reports ------------------------------------------------------------------
+
+
+def _outcome(row: Mapping[str, Any]) -> tuple[int, str]:
+    """A comparable grade of one question's result (higher is better) and a short label."""
+    if not row["answerable"]:
+        return (1, "abstained") if row["abstained"] else (0, "answered")
+    if row["abstained"]:
+        return 0, "abstained"
+    rank = row["first_relevant_rank"]
+    if rank is None:
+        return 1, "miss"
+    return 100 - rank, f"rank {rank}"
+
+
+def diff_reports(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """Question by question, what got better and what got worse between two reports."""
+    try:
+        before = {row["id"]: row for row in old["per_question"]}
+        after = {row["id"]: row for row in new["per_question"]}
+    except (KeyError, TypeError) as exc:
+        raise InputError("not a question-set report (no per_question list)") from exc
+    better, worse = [], []
+    unchanged = 0
+    for qid in before.keys() & after.keys():
+        (old_grade, old_label), (new_grade, new_label) = _outcome(before[qid]), _outcome(after[qid])
+        change = {"id": qid, "question": after[qid]["question"], "before": old_label,
+                  "after": new_label}
+        if new_grade > old_grade:
+            better.append(change)
+        elif new_grade < old_grade:
+            worse.append(change)
+        else:
+            unchanged += 1
+    key = lambda c: str(c["id"])  # noqa: E731
+    return {
+        "before": {"index_version": old.get("index_version"), "settings": old.get("settings")},
+        "after": {"index_version": new.get("index_version"), "settings": new.get("settings")},
+        "better": sorted(better, key=key),
+        "worse": sorted(worse, key=key),
+        "unchanged": unchanged,
+        "only_before": sorted(before.keys() - after.keys()),
+        "only_after": sorted(after.keys() - before.keys()),
+        "summary_before": old.get("summary", {}).get("all"),
+        "summary_after": new.get("summary", {}).get("all"),
+    }
