@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from qa.embedders import Embedder
+    from qa.settings import SearchSettings
     from qa.staff_ui import StaffApp
 
 MIN_PASSWORD = 8
@@ -67,16 +68,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def create_app(
-    args: argparse.Namespace, *, embedder: Embedder | None = None, say: Any = print
+    args: argparse.Namespace,
+    *,
+    embedder: Embedder | None = None,
+    settings: SearchSettings | None = None,
+    say: Any = print,
 ) -> StaffApp:
     """Open the visitors' index (building it if needed) and the feedback store, and build the
-    staff view over them."""
+    staff view over them. ``settings`` default to the visitors' app's (the engine defaults)."""
     from qa.embedders import default_embedder
     from qa.live import LiveSearcher
+    from qa.settings import SearchSettings
     from qa.staff_ui import build_staff_app
     from qa.store import Store
 
-    live = LiveSearcher(args.corpus, args.index, embedder or default_embedder(), say=say)
+    live = LiveSearcher(
+        args.corpus,
+        args.index,
+        embedder or default_embedder(),
+        settings or SearchSettings(),
+        say=say,
+    )
     store = Store(args.data / "qa.sqlite3")
     return build_staff_app(live, store)
 

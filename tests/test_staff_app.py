@@ -1,0 +1,173 @@
+"""The staff view: refuses to start without a login, rejects unauthenticated requests, and works
+for a signed-in gradio_client."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from chat_support import THRESHOLD, free_port, write_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGIN = ("staffer", "correct horse battery")
+QUESTION = "How often should I water tomato plants?"
+
+
+def staff_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_STAFF_")}
+    return {**env, **extra}
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ({}, "QA_STAFF_USER and QA_STAFF_PASSWORD"),
+        ({"QA_STAFF_USER": "staffer"}, "QA_STAFF_USER and QA_STAFF_PASSWORD"),
+        ({"QA_STAFF_USER": "staffer", "QA_STAFF_PASSWORD": "short"}, "shorter than 8"),
+    ],
+)
+def test_refuses_to_start_without_credentials(
+    extra: dict[str, str], reason: str, tmp_path: Path
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "staff.py", "--index", str(tmp_path / "index"), "--data", str(tmp_path)],
+        cwd=ROOT,
+        env=staff_env(**extra),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("staff.py: ") and reason in lines[0]
+    assert not (tmp_path / "index").exists()  # nothing was built or served
+
+
+@pytest.fixture(scope="module")
+def staff_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    sys.path.insert(0, str(ROOT))
+    import staff
+    from qa.embedders import HashingEmbedder
+    from qa.settings import SearchSettings
+
+    tmp = tmp_path_factory.mktemp("staff")
+    args = argparse.Namespace(
+        corpus=write_corpus(tmp / "corpus"), index=tmp / "index", data=tmp / "data"
+    )
+    app = staff.create_app(
+        args,
+        embedder=HashingEmbedder(),
+        settings=SearchSettings(abstain_threshold=THRESHOLD),
+        say=lambda _: None,
+    )
+    app.store.log_unanswered(
+        question="Can I grow figs indoors?", reason="abstained", index_version="v0"
+    )
+    url = app.launch(LOGIN, "127.0.0.1", free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        yield url.rstrip("/")
+    finally:
+        app.demo.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/config"),
+        ("GET", "/gradio_api/info"),
+        ("GET", "/gradio_api/openapi.json"),
+        ("POST", "/gradio_api/call/lab"),
+        ("POST", "/gradio_api/queue/join"),
+        ("POST", "/gradio_api/run/lab"),
+    ],
+)
+def test_unauthenticated_requests_are_rejected(staff_url: str, method: str, path: str) -> None:
+    response = httpx.request(method, staff_url + path, json={"data": [QUESTION]}, timeout=10)
+    assert response.status_code == 401
+    assert QUESTION not in response.text and "Watering" not in response.text
+
+
+def test_the_page_shows_only_a_login_form_before_signing_in(staff_url: str) -> None:
+    page = httpx.get(staff_url + "/", timeout=10)
+    assert page.status_code == 200
+    assert '"auth_required":true' in page.text.replace(" ", "")
+    assert "Retrieval lab" not in page.text and "Not covered" not in page.text
+    assert "Content-Security-Policy" in page.headers
+
+
+def test_gradio_client_needs_the_right_login(staff_url: str) -> None:
+    from gradio_client import Client
+
+    with pytest.raises(Exception, match="credentials were not provided"):
+        Client(staff_url, verbose=False)
+    with pytest.raises(ValueError, match="Could not login"):
+        Client(staff_url, auth=(LOGIN[0], "wrong password!"), verbose=False)
+
+
+def test_signed_in_client_runs_the_lab_labels_and_exports(staff_url: str) -> None:
+    from gradio_client import Client
+
+    client = Client(staff_url, auth=LOGIN, verbose=False)
+    try:
+        result = client.predict(QUESTION, [], "hybrid (rrf)", 2, api_name="/lab")
+        summary, candidates = result["summary"], result["candidates"]
+        assert summary["effective_query"] == QUESTION and summary["strategy"] == "hybrid (rrf)"
+        assert len(candidates) == summary["candidates"] > 2
+        top = candidates[0]
+        assert top["final_rank"] == 1 and top["section"] == "Watering" and top["cleared"]
+        assert {"dense_score", "dense_rank", "bm25_score", "bm25_rank", "fused_rank"} <= set(top)
+        label = client.predict(QUESTION, top["passage_id"], True, [], api_name="/label")
+        assert label["index_version"] == summary["index_version"]
+        exported = client.predict("questions", False, api_name="/export_labels")
+        row = json.loads(exported)
+        assert (row["question"], row["evidence"]) == (QUESTION, [top["text"]])
+        groups = client.predict(0.75, 100, api_name="/unanswered")
+        assert [(g["question"], g["count"]) for g in groups] == [("Can I grow figs indoors?", 1)]
+        with pytest.raises(Exception, match="no passage"):
+            client.predict(QUESTION, "not-a-passage", True, [], api_name="/label")
+    finally:
+        client.close()
+
+
+@pytest.mark.model
+def test_python_staff_py_serves_behind_the_login(tmp_path: Path) -> None:
+    """The real entry point with the bundled model: starts, refuses strangers, serves staff."""
+    from gradio_client import Client
+
+    port = free_port()
+    env = staff_env(QA_STAFF_USER=LOGIN[0], QA_STAFF_PASSWORD=LOGIN[1])
+    command = [
+        sys.executable, "staff.py", "--port", str(port), "--corpus",
+        str(write_corpus(tmp_path / "corpus")), "--index", str(tmp_path / "index"),
+        "--data", str(tmp_path / "data"),
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                if httpx.get(url + "/config", timeout=2).status_code == 401:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("staff.py did not start within 180 s")
+        client = Client(url, auth=LOGIN, verbose=False)
+        result = client.predict(QUESTION, [], "hybrid", 3, api_name="/lab")
+        client.close()
+        assert result["candidates"][0]["section"] == "Watering"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
