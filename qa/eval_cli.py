@@ -198,14 +198,16 @@ def questions_table(report: Mapping[str, Any], *, show_sweep: bool = False) -> s
         f"mode {s['mode']}, threshold {s['abstain_threshold']}, {s['k']} passages shown, "
         f"index {report['index_version']}",
         "",
-        f"{'split':<12} {'answerable':>10} {'not covered':>11} {'hit@1':>6} {'hit@3':>6} "
-        f"{'hit@5':>6} {'MRR@5':>6} {'off-topic abstained':>19} {'wrongly abstained':>17}",
+        f"{'':<12} {'answerable':>10} {'':>27} {'wrongly':>9}   abstained on not covered",
+        f"{'split':<12} {'n':>10} {'hit@1':>6} {'hit@3':>6} {'hit@5':>6} {'MRR@5':>6} "
+        f"{'abstained':>9}   {'off-topic (n)':>15} {'near-domain (n)':>17}",
     ]
     for split, row in report["summary"].items():
         lines.append(
-            f"{split:<12} {row['answerable']:>10} {row['not_covered']:>11} {row['hit@1']:>6.3f} "
-            f"{row['hit@3']:>6.3f} {row['hit@5']:>6.3f} {row['mrr@5']:>6.3f} "
-            f"{row['off_topic_abstained']:>19.3f} {row['false_abstention']:>17.3f}"
+            f"{split:<12} {row['answerable']:>10} {row['hit@1']:>6.3f} {row['hit@3']:>6.3f} "
+            f"{row['hit@5']:>6.3f} {row['mrr@5']:>6.3f} {_share(row['false_abstention']):>9}   "
+            f"{_share(row['off_topic_abstained'], row['off_topic']):>15} "
+            f"{_share(row['near_domain_abstained'], row['near_domain']):>17}"
         )
     misses = report["misses"]
     lines += ["", f"Misses ({len(misses)}):"]
@@ -218,7 +220,8 @@ def questions_table(report: Mapping[str, Any], *, show_sweep: bool = False) -> s
                      if best else "; no relevant candidate at all")
             lines.append(f"      {why}{found}")
         else:
-            lines.append("      not covered, but passages were shown")
+            lines.append(f"      not covered ({miss['kind'].replace('_', '-')}), but passages "
+                         "were shown")
         for r in miss["returned"]:
             where = f"{r['title']} — {r['section']}" if r["section"] else r["title"]
             lines.append(f"      [{r['rank']}] {r['cosine']:.3f} {where}: {r['text'][:90]}")
@@ -233,14 +236,16 @@ def questions_table(report: Mapping[str, Any], *, show_sweep: bool = False) -> s
                      "on the calibration split.")
     else:
         lines.append(
-            f"Recommended threshold {rec['threshold']:.2f} (calibration: off-topic abstained "
-            f"{rec['off_topic_abstained']:.3f}, wrongly abstained {rec['false_abstention']:.3f})"
+            f"Recommended threshold {rec['threshold']:.2f} (most off-topic abstentions with at "
+            f"most {sweep['max_false_abstention']} answerable wrongly abstained, on calibration)"
         )
-        hold = sweep["recommended_on_holdout"]
-        if hold is not None:
-            lines.append(f"  on the holdout split: off-topic abstained "
-                         f"{hold['off_topic_abstained']:.3f}, wrongly abstained "
-                         f"{hold['false_abstention']:.3f}, hit@5 {hold['hit@5']:.3f}")
+        for split, point in (("calibration", rec), ("holdout", sweep["recommended_on_holdout"])):
+            if point is not None:
+                lines.append(
+                    f"  {split}: off-topic abstained {_share(point['off_topic_abstained'])}, "
+                    f"near-domain {_share(point['near_domain_abstained'])}, wrongly abstained "
+                    f"{_share(point['false_abstention'])}, hit@5 {point['hit@5']:.3f}"
+                )
     if report.get("replay_mismatches"):
         lines.append(f"warning: the sweep's replay disagrees with the engine on "
                      f"{len(report['replay_mismatches'])} question(s)")
@@ -253,18 +258,20 @@ def sweep_table(
     """The threshold trade-off per split, printing only thresholds where something changes."""
     splits = list(points)
     lines = [
-        " " * 10 + "".join(f"{split:<36}" for split in splits),
-        "threshold " + " off-topic abst.  wrong abst. hit@5  " * len(splits),
+        " " * 10 + "".join(f"{split:<40}" for split in splits),
+        "threshold " + "off-topic near-domain  wrongly  hit@5    " * len(splits),
+        " " * 10 + "abstained on             abstained         " * len(splits),
     ]
     previous = None
     for i, point in enumerate(points[splits[0]]):
         values = [
-            (p["off_topic_abstained"], p["false_abstention"], p["hit@5"])
+            tuple(_share(p[name]) for name in
+                  ("off_topic_abstained", "near_domain_abstained", "false_abstention", "hit@5"))
             for p in (points[s][i] for s in splits)
         ]
         mark = point["threshold"] == recommended
         if values != previous or mark:
-            cells = "".join(f"{o:>15.3f} {w:>12.3f} {h:>5.3f}  " for o, w, h in values)
+            cells = "".join(f"{o:>9} {n:>11} {w:>8} {h:>6}    " for o, n, w, h in values)
             lines.append(f"{point['threshold']:>9.2f} {cells}{'<- recommended' if mark else ''}")
         previous = values
     return "\n".join(line.rstrip() for line in lines)
@@ -302,10 +309,17 @@ def diff_text(diff: Mapping[str, Any]) -> str:
         if diff[key]:
             lines.append(f"{key.replace('_', ' ').capitalize()}: {', '.join(map(str, diff[key]))}")
     before, after = diff.get("summary_before") or {}, diff.get("summary_after") or {}
-    for name in ("hit@1", "hit@5", "mrr@5", "off_topic_abstained", "false_abstention"):
+    for name in ("hit@1", "hit@5", "mrr@5", "off_topic_abstained", "near_domain_abstained",
+                 "false_abstention"):
         if name in before and name in after:
-            lines.append(f"  {name:<20} {before[name]:.3f} -> {after[name]:.3f}")
+            lines.append(f"  {name:<22} {_share(before[name])} -> {_share(after[name])}")
     return "\n".join(lines)
+
+
+def _share(value: float | None, count: int | None = None) -> str:
+    """A share to three decimals ("-" when there was nothing to count), with its count."""
+    text = "-" if value is None else f"{value:.3f}"
+    return f"{text} ({count})" if count is not None else text
 
 
 def _read_report(path: Path) -> dict[str, Any]:

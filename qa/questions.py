@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from qa.search import Searcher
 
 SPLITS = ("calibration", "holdout")
+#: Questions the corpus does not cover: "off_topic" (nothing to do with it; what a similarity
+#: threshold can catch) or "near_domain" (on topic, but not answered; a threshold mostly cannot).
+KINDS = ("off_topic", "near_domain")
 HIT_AT = (1, 3, 5)
 #: Thresholds the sweep tries: cosines 0.00 to 1.00 in steps of 0.01.
 THRESHOLDS = tuple(round(0.01 * i, 2) for i in range(101))
@@ -51,6 +54,7 @@ class Question:
     evidence: tuple[str, ...] = ()
     answerable: bool = True
     split: str = "calibration"
+    kind: str = ""  # for a question the corpus does not cover: one of KINDS
 
 
 def fold(text: str) -> str:
@@ -94,10 +98,15 @@ def load_questions(path: Path | str) -> list[Question]:
         split = row.get("split", "calibration")
         if split not in SPLITS:
             raise InputError(f'{where}: "split" must be one of {", ".join(SPLITS)}')
+        kind = "" if answerable else row.get("kind", "off_topic")
+        if not answerable and kind not in KINDS:
+            raise InputError(f'{where}: "kind" must be one of {", ".join(KINDS)}')
         if str(qid) in seen:
             raise InputError(f"{where}: id {qid!r} is used twice")
         seen.add(str(qid))
-        out.append(Question(str(qid), question, tuple(history), tuple(evidence), answerable, split))
+        out.append(
+            Question(str(qid), question, tuple(history), tuple(evidence), answerable, split, kind)
+        )
     if not out:
         raise InputError(f"{path} holds no questions")
     return out
@@ -136,18 +145,24 @@ def first_relevant(relevant_flags: Sequence[bool]) -> int | None:
 def summarise(outcomes: Sequence[tuple[Question, bool, int | None]]) -> dict[str, Any]:
     """Hit rates and abstention shares over (question, abstained, first relevant rank) rows."""
     answerable = [(a, r) for q, a, r in outcomes if q.answerable]
-    not_covered = [a for q, a, _ in outcomes if not q.answerable]
+    abstained: dict[str, list[bool]] = {kind: [] for kind in KINDS}
+    for question, was_abstained, _ in outcomes:
+        if not question.answerable:
+            abstained[question.kind if question.kind in KINDS else KINDS[0]].append(was_abstained)
     ranks = [r for _, r in answerable]
-    out: dict[str, Any] = {"answerable": len(answerable), "not_covered": len(not_covered)}
+    out: dict[str, Any] = {"answerable": len(answerable)}
+    out.update({kind: len(flags) for kind, flags in abstained.items()})
     out.update({f"hit@{k}": round(hit_at(ranks, k), 4) for k in HIT_AT})
     out["mrr@5"] = round(mrr_at(ranks, 5), 4)
-    out["off_topic_abstained"] = round(_share(not_covered), 4)
-    out["false_abstention"] = round(_share([a for a, _ in answerable]), 4)
+    out.update({f"{kind}_abstained": _share(flags) for kind, flags in abstained.items()})
+    out["not_covered_abstained"] = _share([a for flags in abstained.values() for a in flags])
+    out["false_abstention"] = _share([a for a, _ in answerable])
     return out
 
 
-def _share(flags: Sequence[bool]) -> float:
-    return sum(flags) / len(flags) if flags else 0.0
+def _share(flags: Sequence[bool]) -> float | None:
+    """The share of True, rounded; None when there is nothing to count."""
+    return round(sum(flags) / len(flags), 4) if flags else None
 
 
 def sweep(
@@ -174,16 +189,23 @@ def recommend(points: Sequence[Mapping[str, Any]], max_false_abstention: float =
     dict[str, Any] | None
 ):
     """The threshold that abstains on the most off-topic questions while wrongly abstaining on at
-    most ``max_false_abstention`` of the answerable ones (then: fewest false abstentions). Of a
-    run of equally good thresholds, the middle one: it leaves a margin on both sides."""
-    feasible = [p for p in points if p["false_abstention"] <= max_false_abstention]
+    most ``max_false_abstention`` of the answerable ones, and then on the fewest of those. Of a
+    run of equally good thresholds, the middle one: it leaves a margin on both sides.
+
+    Near-domain questions do not steer the choice: a similarity threshold cannot tell them from
+    answerable ones (their cosines overlap), and chasing them costs answerable questions.
+    """
+
+    def key(p: Mapping[str, Any]) -> tuple[float, float]:
+        return (p["off_topic_abstained"] or 0.0, -(p["false_abstention"] or 0.0))
+
+    feasible = [p for p in points if (p["false_abstention"] or 0.0) <= max_false_abstention]
     if not feasible:
         return None
-    best = max(feasible, key=lambda p: (p["off_topic_abstained"], -p["false_abstention"]))
-    key = (best["off_topic_abstained"], best["false_abstention"])
+    best = max(feasible, key=key)
     run: list[Mapping[str, Any]] = []
     for point in points:  # the contiguous run of thresholds around `best` with the same result
-        if (point["off_topic_abstained"], point["false_abstention"]) == key:
+        if key(point) == key(best):
             run.append(point)
         elif best in run:
             break
@@ -252,6 +274,7 @@ def evaluate_questions(
             "id": question.id,
             "split": question.split,
             "answerable": question.answerable,
+            "kind": question.kind,
             "question": question.question,
             "history": list(question.history),
             "effective_query": answer.effective_query,

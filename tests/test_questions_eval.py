@@ -74,7 +74,7 @@ QUESTIONS = [
     {"id": "o1", "question": "best pizza recipe with mozzarella", "answerable": False},
     {"id": "o2", "question": "stock market prices today", "answerable": False, "split": "holdout"},
     {"id": "o3", "question": "and how much does it cost", "history": ["who sells concert tickets"],
-     "answerable": False},
+     "answerable": False, "kind": "near_domain"},
 ]
 
 
@@ -107,8 +107,10 @@ def test_load_questions_reads_both_kinds(question_file: Path) -> None:
     assert [q.id for q in questions] == [q["id"] for q in QUESTIONS]
     assert questions[0] == Question("a1", QUESTIONS[0]["question"], (),
                                     ("fanned until the water EVAPORATES",), True, "calibration")
+    assert questions[-3].kind == "off_topic"  # the default kind of a question not covered
     o3 = questions[-1]
     assert not o3.answerable and o3.history == ("who sells concert tickets",) and not o3.evidence
+    assert o3.kind == "near_domain"
 
 
 @pytest.mark.parametrize(
@@ -121,6 +123,7 @@ def test_load_questions_reads_both_kinds(question_file: Path) -> None:
         ('{"id": "x", "question": "q", "evidence": ["e"], "split": "train"}', 'line 2: "split"'),
         ('{"id": "x", "question": "q", "evidence": ["e"], "history": "hi"}', 'line 2: "history"'),
         ('{"id": "a1", "question": "q", "evidence": ["e"]}', "line 2: id 'a1' is used twice"),
+        ('{"id": "x", "question": "q", "answerable": false, "kind": "rude"}', 'line 2: "kind"'),
     ],
 )
 def test_bad_lines_name_their_line_number(tmp_path: Path, line: str, message: str) -> None:
@@ -166,9 +169,10 @@ def test_sweep_gives_exact_trade_off() -> None:
     assert points[0.3]["off_topic_abstained"] == 0.5  # 0.30 still clears 0.30
     assert points[0.31]["off_topic_abstained"] == 0.75
     assert points[0.4]["false_abstention"] == 0.0 and points[0.41]["false_abstention"] == 0.25
-    assert points[0.43] | {"threshold": 0} == {
-        "threshold": 0, "answerable": 4, "not_covered": 4, "hit@1": 0.75, "hit@3": 0.75,
-        "hit@5": 0.75, "mrr@5": 0.75, "off_topic_abstained": 1.0, "false_abstention": 0.25,
+    assert points[0.43] == {
+        "threshold": 0.43, "answerable": 4, "off_topic": 4, "near_domain": 0, "hit@1": 0.75,
+        "hit@3": 0.75, "hit@5": 0.75, "mrr@5": 0.75, "off_topic_abstained": 1.0,
+        "near_domain_abstained": None, "not_covered_abstained": 1.0, "false_abstention": 0.25,
     }
 
 
@@ -183,13 +187,27 @@ def test_recommend_takes_the_middle_of_the_best_feasible_run() -> None:
     assert recommend([p | {"false_abstention": 0.5} for p in points], 0.05) is None
 
 
+def test_near_domain_questions_do_not_steer_the_recommendation() -> None:
+    questions, candidates = _synthetic()
+    # A near-domain question that only a threshold above every answerable cosine would catch.
+    questions.append(Question("n0", "q", answerable=False, kind="near_domain"))
+    candidates.append([Candidate(0.38, False)])
+    points = sweep(questions, candidates, k=5)
+    assert recommend(points, max_false_abstention=0.0)["threshold"] == 0.35
+    at = {p["threshold"]: p for p in points}
+    assert at[0.38]["near_domain_abstained"] == 0.0 and at[0.39]["near_domain_abstained"] == 1.0
+    assert at[0.39]["not_covered_abstained"] == 0.8
+
+
 def test_summarise_counts_wrong_abstentions_as_misses() -> None:
     questions, _ = _synthetic()
+    near = Question("n", "q", answerable=False, kind="near_domain")
     outcomes = [(questions[0], False, 2), (questions[1], True, None), (questions[4], True, None),
-                (questions[5], False, None)]
+                (questions[5], False, None), (near, False, None)]
     assert summarise(outcomes) == {
-        "answerable": 2, "not_covered": 2, "hit@1": 0.0, "hit@3": 0.5, "hit@5": 0.5,
-        "mrr@5": 0.25, "off_topic_abstained": 0.5, "false_abstention": 0.5,
+        "answerable": 2, "off_topic": 2, "near_domain": 1, "hit@1": 0.0, "hit@3": 0.5,
+        "hit@5": 0.5, "mrr@5": 0.25, "off_topic_abstained": 0.5, "near_domain_abstained": 0.0,
+        "not_covered_abstained": 0.3333, "false_abstention": 0.5,
     }
 
 
