@@ -1,0 +1,58 @@
+"""Retrieval quality on the labelled question set, with the real model: a regression fails CI.
+
+The floors sit a few points under the figures measured when the defaults were chosen
+(all questions: hit@1 0.705, hit@3 0.821, hit@5 0.910, off-topic abstained 1.0, false abstention
+0.0), so a change that loses two or three answers fails. They are below the issue's targets
+(hit@1 0.85, hit@3 0.95): see the closing note of issue 2 for why and what would close the gap.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.api import open_searcher
+from qa.questions import evaluate_questions, load_questions
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def report(real_embedder, tmp_path_factory):  # type: ignore[no-untyped-def]
+    searcher = open_searcher(
+        ROOT / "corpus", tmp_path_factory.mktemp("quality") / "index", embedder=real_embedder
+    )
+    return evaluate_questions(searcher, load_questions(ROOT / "tests/data/questions.jsonl"))
+
+
+def test_answerable_questions_find_their_passage(report) -> None:  # type: ignore[no-untyped-def]
+    everything = report["summary"]["all"]
+    assert everything["answerable"] >= 50
+    assert everything["hit@1"] >= 0.66
+    assert everything["hit@3"] >= 0.78
+    assert everything["hit@5"] >= 0.87
+
+
+def test_holdout_is_not_far_below_calibration(report) -> None:  # type: ignore[no-untyped-def]
+    holdout = report["summary"]["holdout"]
+    assert holdout["hit@1"] >= 0.60
+    assert holdout["hit@3"] >= 0.72
+
+
+def test_off_topic_questions_are_abstained_on(report) -> None:  # type: ignore[no-untyped-def]
+    for split in ("all", "holdout"):
+        summary = report["summary"][split]
+        assert summary["off_topic"] >= 5
+        assert summary["off_topic_abstained"] >= 0.90
+        assert summary["false_abstention"] <= 0.05
+
+
+def test_the_calibrated_threshold_is_the_default(report) -> None:  # type: ignore[no-untyped-def]
+    # The sweep on the calibration split recommends the threshold the engine ships with; if the
+    # model, passages or question set change, recalibrate (qa eval --questions ... --sweep).
+    recommended = report["sweep"]["recommended"]
+    assert recommended is not None
+    assert abs(recommended["threshold"] - report["settings"]["abstain_threshold"]) <= 0.05
