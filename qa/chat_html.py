@@ -103,7 +103,9 @@ def crisis_html(markdown: str) -> str:
     honoured, so even this text cannot inject markup."""
     from markdown_it import MarkdownIt
 
-    rendered = MarkdownIt("commonmark", {"html": False}).render(markdown)
+    rendered = MarkdownIt("commonmark", {"html": False}).render(markdown).strip()
+    # The chat shows line breaks as such: drop those between tags, soft breaks become spaces.
+    rendered = rendered.replace(">\n<", "><").replace("\n", " ")
     return f'<div class="qa-crisis" role="alert">{rendered}</div>'
 
 

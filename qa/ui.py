@@ -72,36 +72,85 @@ SECURITY_HEADERS = {
 BLOCKED_PATHS = ("/gradio_api/upload", "/gradio_api/monitoring")
 
 CSS = """
-.qa-intro h1 { font-size: 1.35rem; margin: 0 0 .25rem; }
+.qa-intro h1 { font-size: 1.35rem; margin: 0 0 .25rem; font-weight: 600; }
+.qa-answer strong, .qa-crisis strong, .qa-cite { font-weight: 600; }
+.qa-answer ul, .qa-crisis ul { padding-left: 1.25rem; margin: .25rem 0; }
+.qa-answer li, .qa-crisis li { margin: .15rem 0; }
 .qa-intro p { margin: 0 0 .25rem; }
 .qa-docs summary { cursor: pointer; }
 .qa-notice { margin: 0; padding: .45rem .75rem; font-size: .9rem; line-height: 1.4;
   background: #fef3c7; color: #1f2937; border-left: 4px solid #d97706; border-radius: 4px; }
 .qa-user { white-space: pre-wrap; overflow-wrap: anywhere; }
-.qa-answer { overflow-wrap: anywhere; }
+/* The chat shows messages with white-space: pre-line; our markup's own line breaks are not
+   content. Passages keep theirs (pre-wrap below), as the source has them. */
+.qa-answer, .qa-crisis, .qa-info { white-space: normal; overflow-wrap: anywhere; }
 .qa-query { margin: 0 0 .4rem; font-size: .85rem; color: var(--body-text-color-subdued); }
 .qa-card { margin: 0 0 .6rem; padding: .55rem .7rem; border-radius: 8px;
   border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); }
 .qa-card:last-child { margin-bottom: 0; }
-.qa-cite { font-weight: 600; margin-bottom: .3rem; }
+.qa-cite { margin-bottom: .3rem; }
 .qa-passage { white-space: pre-wrap; margin: 0 0 .35rem; padding: 0 0 0 .6rem;
   border-left: 3px solid var(--border-color-primary); font-style: normal; }
 .qa-passage mark { background: #fde68a; color: #111827; padding: 0 .1em; border-radius: 2px; }
 .qa-open { font-size: .85rem; }
 .qa-crisis { margin: 0 0 .6rem; padding: .5rem .8rem; border-radius: 8px;
   border: 2px solid #b91c1c; background: #fef2f2; color: #1f2937; }
-.qa-crisis p, .qa-crisis ul { margin: .25rem 0; }
+.qa-crisis p { margin: .35rem 0; }
 .qa-crisis a { color: #1d4ed8; }
 .qa-not-covered { margin-top: 0; }
 @media (max-width: 640px) {
   .qa-intro h1 { font-size: 1.15rem; }
+  .qa-cite { font-size: .95rem; }
   .qa-card { padding: .45rem .5rem; }
   .qa-passage { padding-left: .45rem; }
 }
 """
 
 
+# The visitor's own system fonts: nothing to download, native on a phone, and every weight
+# (the default theme's bundled font has no 700 and draws some bold letters oddly).
+THEME = gr.themes.Default(
+    font=[
+        "system-ui",
+        "-apple-system",
+        "Segoe UI",
+        "Roboto",
+        "Helvetica Neue",
+        "Arial",
+        "sans-serif",
+    ],
+)
+
 STATIC: dict[str, Any] = {"sanitize_html": True, "latex_delimiters": [], "line_breaks": False}
+
+
+# Gradio's chat scrolls to the *end* of a new reply, so a visitor sees its last card first and,
+# on a phone, the crisis resources at the start of a reply are scrolled out of sight. With
+# autoscroll off, this script instead brings the visitor's latest question to the top of the
+# chat, its reply starting right below. It only moves a scroll position; an inline script is
+# allowed by the CSP (string evaluation is not). Without it the chat simply does not scroll.
+SCROLL_SCRIPT = """<script>
+(() => {
+  let count = 0, pending = false;
+  const settle = () => {
+    pending = false;
+    const log = document.querySelector('#qa-chat [role="log"]');
+    if (!log) return;
+    const rows = log.querySelectorAll(".message-row");
+    if (rows.length === count) return;
+    const grew = rows.length > count;
+    count = rows.length;
+    if (!grew) return;
+    let target = rows[rows.length - 1];
+    const before = target.previousElementSibling;
+    if (before && before.classList.contains("user-row")) target = before;
+    log.scrollTop += target.getBoundingClientRect().top - log.getBoundingClientRect().top - 4;
+  };
+  new MutationObserver(() => {
+    if (!pending) { pending = true; requestAnimationFrame(settle); }
+  }).observe(document.documentElement, { childList: true, subtree: true });
+})();
+</script>"""
 
 
 class SecurityHeadersMiddleware:
@@ -197,6 +246,8 @@ class ChatApp:
             max_file_size=0,
             app_kwargs=self.app_kwargs(),
             css=CSS,
+            head=SCROLL_SCRIPT,
+            theme=THEME,
         )
         return url
 
@@ -222,12 +273,14 @@ def build_app(
             show_label=False,
             height="60vh",
             min_height=320,
+            autoscroll=False,  # SCROLL_SCRIPT scrolls to the start of a reply instead
             render_markdown=False,  # our HTML is built escaped; Markdown in a passage stays text
             sanitize_html=True,
             latex_delimiters=[],  # "$$" in a passage is not maths
             allow_tags=False,
             line_breaks=False,
             group_consecutive_messages=False,
+            layout="panel",
             feedback_options=("Like", "Dislike"),
             examples=[{"text": q} for q in service.examples] or None,
             buttons=[],

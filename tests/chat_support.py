@@ -7,7 +7,12 @@ chat must show all of it as inert text.
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,3 +105,53 @@ def serving(chat: ChatApp) -> Iterator[str]:
         yield url.rstrip("/")
     finally:
         chat.demo.close()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class RunningApp:
+    def __init__(self, process: subprocess.Popen[str], url: str, log: str) -> None:
+        self.process, self.url, self.log = process, url, log
+        from gradio_client import Client
+
+        self.client = Client(url, verbose=False)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def run_app(args: list[str]) -> RunningApp:
+    """Start ``python app.py`` on a free loopback port; wait for its "Serving" line."""
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--port", str(port), *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    deadline = time.monotonic() + 300
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("Serving the chat on"):
+            # Keep draining output so the child never blocks on a full pipe.
+            threading.Thread(target=process.stdout.read, daemon=True).start()
+            url = line.split(" on ", 1)[1].split()[0]
+            assert url.startswith(f"http://127.0.0.1:{port}")
+            return RunningApp(process, url, "".join(lines))
+    process.kill()
+    process.wait()
+    raise AssertionError("app.py did not start:\n" + "".join(lines))

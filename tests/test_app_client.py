@@ -6,10 +6,7 @@ Most tests serve a tiny corpus in-process (hashing embedder); the ``model`` test
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from chat_support import EXAMPLES, OFF_TOPIC, free_port, make_searcher, serving
+from chat_support import EXAMPLES, OFF_TOPIC, make_searcher, run_app, serving
 from gradio_client import Client
 from gradio_client.utils import QueueError
 
@@ -184,48 +181,3 @@ def test_python_app_py_builds_the_index_then_serves(tmp_path: Path) -> None:
     third = run_app(args)
     assert "Rebuilding the index" in third.log
     third.stop()
-
-
-class RunningApp:
-    def __init__(self, process: subprocess.Popen[str], url: str, log: str) -> None:
-        self.process, self.url, self.log = process, url, log
-        self.client = Client(url, verbose=False)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def run_app(args: list[str]) -> RunningApp:
-    """Start ``python app.py`` on a free loopback port; wait for its "Serving" line."""
-    port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--port", str(port), *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    deadline = time.monotonic() + 300
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.startswith("Serving the chat on"):
-            # Keep draining output so the child never blocks on a full pipe.
-            threading.Thread(target=process.stdout.read, daemon=True).start()
-            url = line.split(" on ", 1)[1].split()[0]
-            assert url.startswith(f"http://127.0.0.1:{port}")
-            return RunningApp(process, url, "".join(lines))
-    process.kill()
-    process.wait()
-    raise AssertionError("app.py did not start:\n" + "".join(lines))

@@ -1,0 +1,344 @@
+"""The chat in a real browser: Debian's chromium driven by playwright (never `playwright install`).
+
+Two apps are served on loopback: ``python app.py`` itself on the real corpus with the real
+model (what a visitor gets; the README screenshots come from it), and an in-process app on a
+tiny corpus whose text carries hostile markup, with a loopback "attacker" server that counts
+every request, so that "nothing was loaded" is measured rather than assumed.
+"""
+
+from __future__ import annotations
+
+import http.server
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import urljoin
+
+import pytest
+from chat_support import EXAMPLES, make_searcher, run_app, serving
+from playwright.sync_api import expect, sync_playwright
+
+from qa.chat import ChatSettings
+from qa.render import NOT_COVERED
+from qa.search import Searcher
+from qa.store import Store
+from qa.ui import build_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/lib/chromium/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+TIMEOUT_MS = 60_000
+
+
+# --- fixtures ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make chromium` (Debian's chromium), "
+            'or deselect these tests with -m "not browser"'
+        )
+    DOCS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def real_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``python app.py`` on the bundled corpus, with the real model (builds its index)."""
+    tmp = tmp_path_factory.mktemp("real")
+    app = run_app(["--index", str(tmp / "index"), "--data", str(tmp / "data")])
+    yield app.url.rstrip("/")
+    app.stop()
+
+
+class Attacker(http.server.BaseHTTPRequestHandler):
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        Attacker.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()
+
+    do_POST = do_GET
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def attacker() -> Iterator[tuple[int, list[str]]]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Attacker)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Attacker.hits = []
+    yield server.server_address[1], Attacker.hits
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def hostile(
+    tmp_path_factory: pytest.TempPathFactory, attacker: tuple[int, list[str]]
+) -> Iterator[tuple[str, Store]]:
+    """The tiny corpus with hostile markup pointing at the attacker, served in-process."""
+    tmp = tmp_path_factory.mktemp("hostile")
+    searcher = make_searcher(tmp, evil_port=attacker[0])
+    with (
+        Store(tmp / "qa.sqlite3") as store,
+        serving(build_app(searcher, store, ChatSettings(examples=EXAMPLES))) as url,
+    ):
+        yield url, store
+
+
+def new_page(browser: object, width: int = 1000, height: int = 820) -> object:
+    page = browser.new_page(viewport={"width": width, "height": height})  # type: ignore[attr-defined]
+    page.set_default_timeout(TIMEOUT_MS)
+    return page
+
+
+def ask(page: object, question: str) -> object:
+    """Type a question, send it, and return the locator of the reply it gets."""
+    replies = page.locator("#qa-chat .message-row.bot-row")  # type: ignore[attr-defined]
+    before = replies.count()
+    box = page.locator("#qa-question textarea")  # type: ignore[attr-defined]
+    box.fill(question)
+    box.press("Enter")
+    expect(replies).to_have_count(before + 1, timeout=TIMEOUT_MS)
+    return replies.last
+
+
+def screenshot(page: object, name: str) -> None:
+    """Save a README screenshot (viewport only, CSS pixels, so it stays small to commit)."""
+    path = DOCS / name
+    page.screenshot(path=str(path), scale="css")  # type: ignore[attr-defined]
+    assert path.stat().st_size < 400_000
+
+
+def open_chat(page: object, url: str) -> None:
+    page.goto(url)  # type: ignore[attr-defined]
+    expect(page.locator("#qa-question textarea")).to_be_visible()  # type: ignore[attr-defined]
+
+
+# --- the real app -----------------------------------------------------------------------
+
+
+def test_a_question_gets_cited_passages_and_the_source_opens_there(
+    browser: object, real_url: str
+) -> None:
+    page = new_page(browser)
+    open_chat(page, real_url)
+    expect(page.locator(".qa-notice")).to_contain_text("not medical advice")
+    reply = ask(page, "How long do the effects of a ketamine treatment last?")
+    cards = reply.locator(".qa-card")
+    expect(cards.first).to_be_visible()
+    assert 1 <= cards.count() <= 3
+    labels = cards.locator(".qa-cite").all_inner_texts()
+    assert [label[:3] for label in labels] == [f"[{n}]" for n in range(1, len(labels) + 1)]
+    assert re.match(r"^\[1\] \S.*", labels[0])
+    first = cards.first
+    expect(first.locator(".qa-passage mark")).not_to_have_text("")
+    passage = first.locator(".qa-passage").inner_text()
+    screenshot(page, "screenshot.png")
+
+    href = first.locator("a.qa-open").get_attribute("href")
+    source = new_page(browser, 1000, 700)
+    source.goto(urljoin(page.url, href))
+    mark = source.locator("mark#qa-passage")
+    expect(mark).to_be_visible()
+    assert " ".join(mark.inner_text().split()) == " ".join(passage.split())
+    box = mark.bounding_box()
+    assert box is not None and 0 <= box["y"] < 700  # opened at the passage, not at the top
+    expect(source.locator(".notice")).to_contain_text("not medical advice")
+    source.close()
+
+    follow = ask(page, "How long do they last?")
+    expect(follow.locator(".qa-query")).to_contain_text("Searching for:")
+    expect(follow.locator(".qa-query")).to_contain_text("ketamine treatment last")
+    page.close()
+
+
+def test_an_off_topic_question_is_not_covered(browser: object, real_url: str) -> None:
+    page = new_page(browser)
+    open_chat(page, real_url)
+    reply = ask(page, "How do I bake sourdough bread?")
+    expect(reply.locator(".qa-not-covered")).to_have_text(NOT_COVERED)
+    expect(reply.locator(".qa-card")).to_have_count(0)
+    expect(reply.locator(".qa-topics li").first).to_be_visible()
+    expect(reply.locator(".qa-examples li").first).to_be_visible()
+    page.close()
+
+
+def test_a_crisis_message_gets_the_resources_first(browser: object, real_url: str) -> None:
+    page = new_page(browser, 390, 844)  # on a phone too the resources must be in sight
+    open_chat(page, real_url)
+    reply = ask(page, "i dont want to be alive anymore. can ketamine help with suicidal thoughts?")
+    crisis = reply.locator(".qa-crisis")
+    expect(crisis).to_contain_text("988")
+    expect(crisis).to_contain_text("emergency")
+    expect(crisis.locator("a[href='https://findahelpline.com']")).to_be_visible()
+    # The resources come before any passage in the reply ...
+    order = reply.evaluate(
+        """r => { const c = r.querySelector('.qa-crisis'), card = r.querySelector('.qa-card');
+                  return !card || !!(c.compareDocumentPosition(card) & 4); }"""
+    )
+    assert order
+    # ... and the chat is scrolled to them, not to the end of the reply.
+    log = page.locator('#qa-chat [role="log"]')
+    expect(crisis).to_be_in_viewport()
+    crisis_top = crisis.bounding_box()["y"]
+    log_box = log.bounding_box()
+    assert log_box["y"] <= crisis_top < log_box["y"] + log_box["height"]
+    page.close()
+
+
+def test_html_typed_by_a_visitor_stays_text(browser: object, real_url: str) -> None:
+    page = new_page(browser)
+    open_chat(page, real_url)
+    typed = (
+        '<img src=x onerror="window.__pwned=1"> <b>bold</b> ![t](http://127.0.0.1:9/x.png) ketamine'
+    )
+    ask(page, typed)
+    expect(page.locator(".qa-user").last).to_have_text(typed)
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#qa-chat img").count() == 0
+    assert page.locator("#qa-chat .qa-user b").count() == 0
+    page.close()
+
+
+def test_phone_width(browser: object, real_url: str) -> None:
+    page = new_page(browser, 390, 844)
+    open_chat(page, real_url)
+    page.get_by_text(EXAMPLE_ON_PHONE, exact=True).click()  # an example question, clicked
+    reply = page.locator("#qa-chat .message-row.bot-row").last
+    expect(reply.locator(".qa-card").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    expect(page.locator(".qa-notice")).to_be_in_viewport()
+    expect(page.locator("#qa-question textarea")).to_be_in_viewport()
+    screenshot(page, "screenshot-phone.png")
+    page.close()
+
+
+EXAMPLE_ON_PHONE = "What are the side effects of ketamine therapy?"
+
+
+# --- the hostile corpus -----------------------------------------------------------------
+
+
+def test_markup_in_the_corpus_is_inert(
+    browser: object, hostile: tuple[str, Store], attacker: tuple[int, list[str]]
+) -> None:
+    url, _ = hostile
+    page = new_page(browser)
+    open_chat(page, url)
+    reply = ask(page, "compost bin overlay heat weed seeds")
+    expect(reply.locator(".qa-card").first).to_be_visible()
+    expect(reply).to_contain_text('<div style="position:fixed')
+    expect(reply).to_contain_text("<script>window.__pwned = 'script'</script>")
+    expect(reply).to_contain_text("![compost tracker](http://127.0.0.1:")
+    for selector in ("#overlay", "#qa-chat script", "#qa-chat form", "#qa-chat img"):
+        assert page.locator(selector).count() == 0, selector
+    assert page.evaluate("window.__pwned") is None
+    hit = page.evaluate("(() => { const e = document.elementFromPoint(500, 410); return e.id; })()")
+    assert hit != "overlay"
+    # Open the source page too: the same text, inert there as well.
+    href = reply.locator("a.qa-open").first.get_attribute("href")
+    page.goto(urljoin(page.url, href))
+    expect(page.locator("mark#qa-passage")).to_be_visible()
+    assert page.locator("img, script:not([src]), form, #overlay").count() == 0
+    time.sleep(1)  # give any stray request time to arrive before counting
+    assert attacker[1] == []
+    page.close()
+
+
+def test_the_csp_blocks_remote_images_even_if_markup_got_through(
+    browser: object, hostile: tuple[str, Store], attacker: tuple[int, list[str]]
+) -> None:
+    url, _ = hostile
+    port, hits = attacker
+    page = new_page(browser)
+    open_chat(page, url)
+    # Simulate a sanitizer bypass: put a remote image into the page directly.
+    violated = page.evaluate(
+        """src => new Promise(resolve => {
+             document.addEventListener('securitypolicyviolation',
+               e => resolve(e.violatedDirective), { once: true });
+             const img = document.createElement('img');
+             img.src = src;
+             document.body.appendChild(img);
+             setTimeout(() => resolve(null), 5000);
+           })""",
+        f"http://127.0.0.1:{port}/csp-probe.png",
+    )
+    assert violated == "img-src"
+    assert "/csp-probe.png" not in hits
+    page.close()
+
+
+def test_thumbs_down_is_recorded_for_staff(browser: object, hostile: tuple[str, Store]) -> None:
+    url, store = hostile
+    page = new_page(browser)
+    open_chat(page, url)
+    question = "How often should I water tomato plants?"
+    reply = ask(page, question)
+    expect(reply.locator(".qa-card").first).to_be_visible()
+    # Gradio puts a reply's vote buttons after its row; the last pair is this reply's.
+    page.locator('#qa-chat button[aria-label="Dislike"]').last.click()
+    # The vote, then the unanswered entry, are written by the server after the click.
+    logged = (question, "thumbs_down")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and logged not in unanswered(store):
+        time.sleep(0.2)
+    assert logged in unanswered(store)
+    votes = [f for f in store.feedback() if f.question == question]
+    assert [f.vote for f in votes] == ["down"]
+    assert votes[0].passage_ids and votes[0].index_version
+    page.close()
+
+
+def unanswered(store: Store) -> list[tuple[str, str]]:
+    return [(u.question, u.reason) for u in store.unanswered()]
+
+
+def test_a_full_queue_tells_the_visitor_to_try_again(browser: object, tmp_path: Path) -> None:
+    release = threading.Event()
+    base = make_searcher(tmp_path)
+
+    class Slow(Searcher):
+        def search(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            release.wait(60)
+            return super().search(*args, **kwargs)
+
+    slow = Slow(base.index, base.embedder, base.settings)
+    chat = build_app(slow, None, ChatSettings(examples=()), queue_size=1, concurrency=1)
+    with serving(chat) as url:
+        pages = [new_page(browser) for _ in range(3)]
+        try:
+            for page in pages:
+                open_chat(page, url)
+            for page in pages:
+                box = page.locator("#qa-question textarea")
+                box.fill("How often should I water tomato plants?")
+                box.press("Enter")
+                time.sleep(0.5)  # in order: one runs, one waits, the last finds the queue full
+            expect(pages[2].get_by_text("currently busy")).to_be_visible()
+            expect(pages[2].get_by_text("try again")).to_be_visible()
+        finally:
+            release.set()
+            for page in pages:
+                page.close()
