@@ -6,7 +6,10 @@ Most tests serve a tiny corpus in-process (hashing embedder); the ``model`` test
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -181,3 +184,54 @@ def test_python_app_py_builds_the_index_then_serves(tmp_path: Path) -> None:
     third = run_app(args)
     assert "Rebuilding the index" in third.log
     third.stop()
+
+
+def python(code: str, env: dict[str, str] | None = None) -> str:
+    """Run ``code`` in a fresh interpreter at the repository root; its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_importing_app_loads_no_model_and_no_gradio() -> None:
+    out = python(
+        "import sys, app; print(sorted(m for m in ('gradio', 'torch', 'faiss', "
+        "'sentence_transformers') if m in sys.modules))"
+    )
+    assert out.strip() == "[]"
+
+
+def test_flags_and_environment() -> None:
+    out = python(
+        "import app; a = app.parse_args([]); print(a.host, a.port, a.corpus, a.index, a.data,"
+        " a.queue_size, a.concurrency, a.log_questions);"
+        " b = app.parse_args(['--port', '9000', '--no-log-questions']);"
+        " print(b.port, b.log_questions)",
+        env={
+            "QA_PORT": "8123",
+            "QA_CORPUS": "/c",
+            "QA_INDEX": "/i",
+            "QA_DATA": "/d",
+            "QA_LOG_QUESTIONS": "1",
+            "QA_QUEUE_SIZE": "5",
+            "QA_CONCURRENCY": "3",
+        },
+    )
+    assert out.splitlines() == ["127.0.0.1 8123 /c /i /d 5 3 True", "9000 False"]
+
+
+@pytest.mark.model
+def test_module_level_demo_is_built_on_first_use(tmp_path: Path) -> None:
+    """``app.demo`` (what ``gradio app.py`` and notebooks look for) builds from the environment."""
+    out = python(
+        "import app; print(type(app.demo).__name__, app.demo is app.demo)",
+        env={"QA_INDEX": str(tmp_path / "index"), "QA_DATA": str(tmp_path / "data")},
+    )
+    assert out.strip().splitlines()[-1] == "Blocks True"
