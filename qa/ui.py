@@ -27,7 +27,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from qa.chat import ChatService, ChatSettings, Turn, chat_messages, turn_index_at
+from qa.chat import ChatService, ChatSettings, Turn, Vote, chat_messages, turn_index_at
 from qa.chat_html import (
     SOURCE_ROUTE,
     intro_html,
@@ -310,12 +310,13 @@ def build_app(
         def on_like(history: tuple[Turn, ...], event: gr.LikeData) -> tuple[Turn, ...]:
             history = tuple(history or ())
             # Gradio sends True for Like, False for Dislike and "" when a vote is withdrawn.
-            vote = ("up" if event.liked else "down") if isinstance(event.liked, bool) else None
-            n = turn_index_at(history, event.index) if isinstance(event.index, int) else None
-            if vote is None or n is None:
+            if not isinstance(event.liked, bool) or not isinstance(event.index, int):
                 return history
-            voted = service.vote(history[n], vote)  # type: ignore[arg-type]
-            return (*history[:n], voted, *history[n + 1 :])
+            n = turn_index_at(history, event.index)
+            if n is None:
+                return history
+            vote: Vote = "up" if event.liked else "down"
+            return (*history[:n], service.vote(history[n], vote), *history[n + 1 :])
 
         def on_clear() -> tuple[Turn, ...]:
             return ()
@@ -329,7 +330,10 @@ def build_app(
             **private,
         )
         chatbot.example_select(on_example, [turns], [chatbot, turns, textbox], **private)
-        chatbot.like(on_like, [turns], [turns], queue=True, **private)
+        # Votes are quick SQLite writes: their own concurrency group, not behind searches.
+        chatbot.like(
+            on_like, [turns], [turns], concurrency_limit=2, concurrency_id="votes", **private
+        )
         chatbot.clear(on_clear, None, [turns], **private)
 
         def ask(question: str, history: list[str] | None = None) -> dict[str, Any]:
