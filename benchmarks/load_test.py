@@ -11,6 +11,7 @@ processes at once.
 
 Three phases, each bounded and stopping by itself:
 
+0. one visitor asks 50 questions: the latency without any queueing, for reference.
 1. load: ``--visitors`` visitors send ``--questions`` questions in all; every request must
    succeed, and the store must hold exactly the votes sent and the questions logged as unanswered
    (the server's abstentions plus the thumbs down). Median and 95th-percentile latency reported.
@@ -155,6 +156,10 @@ def _run_phases(
         return result, summary
 
     nothing_lost = {"feedback": 0, "unanswered": 0}
+    alone = Visitors(urls[0], questions, 1, per_visitor=50, store=store, timeout=args.timeout,
+                     name="one visitor")  # fmt: skip
+    result, summary = measured(alone.run)  # the latency without queueing, for reference
+    checks["one visitor: every request answered"] = result.count("answer") == 50
     load = Visitors(urls[0], questions, args.visitors, per_visitor=per_visitor, store=store,
                     timeout=args.timeout, name="load")  # fmt: skip
     result, summary = measured(load.run)
