@@ -117,7 +117,7 @@ def stage_breakdown(
 def run(args: argparse.Namespace) -> dict[str, Any]:
     import torch  # first, before faiss (see benchlib's docstring)
 
-    torch.set_grad_enabled(False)
+    default_threads = torch.get_num_threads()  # (a statement: sorting keeps torch first)
     import faiss
     from sentence_transformers import SentenceTransformer
 
@@ -152,25 +152,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         BASELINE: lambda q, history: baseline(q),
         **{mode: engine(mode) for mode in MODES},
     }
-    names = list(runners)
     for question, history in questions:  # warm-up: caches, allocator, lazy imports
-        for name in names:
-            runners[name](question, history)
+        for runner in runners.values():
+            runner(question, history)
 
     rounds = math.ceil(args.min_queries / len(questions))
-    timings: dict[str, list[float]] = {name: [] for name in names}
-    for round_number in range(rounds):
-        for number, (question, history) in enumerate(questions):
-            # Rotate the order so that no runner always goes first after a question change.
-            shift = (round_number + number) % len(names)
-            for name in names[shift:] + names[:shift]:
-                started = time.perf_counter()
-                runners[name](question, history)
-                timings[name].append(time.perf_counter() - started)
-
-    latency = {name: Latency.of(timings[name]) for name in names}
+    engine_threads = torch.get_num_threads()
+    latency = interleaved(runners, questions, rounds)
     base_stages = baseline_breakdown(model, flat, questions, args.k)
     stages = {mode: stage_breakdown(searcher, questions, mode, args.k) for mode in MODES}
+    # The engine leaves one OpenMP thread (qa.vectors sets it for FAISS, and torch shares the
+    # runtime); what would the libraries' own default have given?
+    other_threads: dict[str, Latency] = {}
+    if default_threads != engine_threads:
+        torch.set_num_threads(default_threads)
+        pair = {BASELINE: runners[BASELINE], "hybrid": runners["hybrid"]}
+        other_threads = interleaved(pair, questions, rounds)
+        torch.set_num_threads(engine_threads)
     return {
         "benchmark": "query_latency",
         "machine": machine(),
@@ -184,6 +182,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "k": args.k,
         "index_build_seconds": build_seconds,
         "latency": {name: value.as_dict() for name, value in latency.items()},
+        "default_threads": default_threads,
+        "latency_default_threads": {
+            name: {
+                **value.as_dict(),
+                "x_baseline_median": ratio(value.median_ms, latency[BASELINE].median_ms),
+            }
+            for name, value in other_threads.items()
+        },
         "ratio_to_baseline": {
             name: {
                 "median": ratio(latency[name].median_ms, latency[BASELINE].median_ms),
@@ -194,6 +200,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "stages_mean_ms": {BASELINE: base_stages, **stages},
         "peak_rss_mib": mib(peak_rss_bytes()),
     }
+
+
+def interleaved(
+    runners: dict[str, Callable[[str, tuple[str, ...]], Any]],
+    questions: Sequence[tuple[str, tuple[str, ...]]],
+    rounds: int,
+) -> dict[str, Latency]:
+    """Time every runner on every question, ``rounds`` times, one question at a time."""
+    names = list(runners)
+    timings: dict[str, list[float]] = {name: [] for name in names}
+    for round_number in range(rounds):
+        for number, (question, history) in enumerate(questions):
+            # Rotate the order so that no runner always goes first after a question change.
+            shift = (round_number + number) % len(names)
+            for name in names[shift:] + names[:shift]:
+                started = time.perf_counter()
+                runners[name](question, history)
+                timings[name].append(time.perf_counter() - started)
+    return {name: Latency.of(timings[name]) for name in names}
 
 
 def baseline_breakdown(
@@ -250,10 +275,33 @@ def report(result: dict[str, Any]) -> str:
             "",
             "Mean ms per question by stage (one extra pass, wrapped stages):",
             format_table(["runner", *STAGES, "total"], stage_rows),
+            *threads_note(result),
             "",
             f"Peak RSS {result['peak_rss_mib']:.0f} MiB (two model copies: engine and baseline)",
         ]
     )
+
+
+def threads_note(result: dict[str, Any]) -> list[str]:
+    other = result["latency_default_threads"]
+    if not other:
+        return []
+    rows = [
+        [
+            f"{name} @{result['default_threads']} threads",
+            v["n"],
+            v["median_ms"],
+            v["p95_ms"],
+            v["x_baseline_median"],
+        ]
+        for name, v in other.items()
+    ]
+    return [
+        "",
+        f"Same, with torch and FAISS at their default {result['default_threads']} threads "
+        f"(the engine runs {result['torch_threads']}; a separate pass):",
+        format_table(["runner", "queries", "median ms", "p95 ms", "x baseline (median)"], rows),
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
