@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,10 @@ from qa.embedders import Embedder
 from qa.errors import IndexCorruptError, InputError
 from qa.records import stable_id
 from qa.settings import IndexSettings, PassageSettings
+
+if TYPE_CHECKING:  # imported late at run time: faiss must come after torch
+    from qa.keywords import KeywordIndex
+    from qa.vectors import DenseIndex
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -153,9 +157,18 @@ class BeirIndex:
     folder: Path
     manifest: dict[str, Any]
     row_doc: np.ndarray
-    dense: Any  # qa.vectors.DenseIndex (imported late: faiss after torch)
-    keywords: Any  # qa.keywords.KeywordIndex
+    dense: DenseIndex
+    keywords: KeywordIndex
     built: bool  # False when it came from the cache
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What gets indexed: one text for the embedder and one for BM25 per row, and its document."""
+
+    dense_texts: list[str]
+    keyword_texts: list[str]
+    row_doc: np.ndarray
 
 
 def index_fingerprint(
@@ -169,15 +182,6 @@ def index_fingerprint(
     digest.update(rows.row_doc.tobytes())
     return stable_id("beir", FORMAT_VERSION, digest.hexdigest(), embedder.name, embedder.dim,
                      index_settings.as_dict(), length=20)
-
-
-@dataclass(frozen=True)
-class Rows:
-    """What gets indexed: one text for the embedder and one for BM25 per row, and its document."""
-
-    dense_texts: list[str]
-    keyword_texts: list[str]
-    row_doc: np.ndarray
 
 
 def corpus_rows(dataset: BeirDataset, passage_settings: PassageSettings | None = None) -> Rows:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from qa.beir import BeirDataset, BeirIndex
 from qa.embedders import Embedder
 from qa.errors import InputError
 from qa.settings import MODES, SearchSettings
+
+if TYPE_CHECKING:
+    from qa.vectors import DenseIndex
 
 #: The engine's modes; "hybrid" fuses as the engine is configured (``SearchSettings.fusion``),
 #: "hybrid-rrf" and "hybrid-convex" name a fusion, to compare the two (see qa.fusion).
@@ -59,7 +62,7 @@ def _with_bm25_cosines(
     qvec: np.ndarray,
     dense: tuple[np.ndarray, np.ndarray],
     keyword: tuple[np.ndarray, np.ndarray],
-    index: Any,
+    index: DenseIndex,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The dense list as the engine fuses it (``Searcher._candidates``): rows only BM25 found
     get their exact cosine and follow the dense top list, in cosine order."""
@@ -175,8 +178,8 @@ def run_queries(
                     order = _order(mode, dense, keyword, settings)
                 docs = _to_documents(order, index.row_doc, dataset.doc_ids, depth)
                 if mode not in ("dense", "bm25"):
-                    scores = strictly_decreasing([s for _, s in docs])
-                    docs = [(d, s) for (d, _), s in zip(docs, scores, strict=True)]
+                    nudged = strictly_decreasing([s for _, s in docs])
+                    docs = [(d, s) for (d, _), s in zip(docs, nudged, strict=True)]
                 runs[mode][qid] = dict(docs)
                 spent[mode] += time.perf_counter() - t
         bar.update(len(batch))
