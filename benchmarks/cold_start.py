@@ -48,6 +48,8 @@ from sentence_transformers import SentenceTransformer
 from qa.embedders import bundled_model_path
 model = SentenceTransformer(str(bundled_model_path()), device="cpu")
 model.encode("does ketamine help with depression?", normalize_embeddings=True)
+import resource
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # peak KiB, read by the parent
 """
 
 IMPORTS = {
@@ -81,8 +83,36 @@ def wall(command: Sequence[str], *, cwd: Path = REPO) -> float:
     return time.perf_counter() - started
 
 
-def app_ready_seconds(args: argparse.Namespace, index_dir: Path, data_dir: Path) -> float:
-    """Start the app, poll its page until it answers, stop it; returns start-to-ready seconds."""
+def baseline_run() -> tuple[float, float]:
+    """Seconds the baseline process takes to exit, and its peak resident memory (MiB)."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", BASELINE_CODE],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - started
+    return seconds, int(done.stdout.split()[-1]) / 1024
+
+
+def peak_of(pid: int) -> float:
+    """Peak resident memory (VmHWM, MiB) of a running process; NaN where /proc has no answer."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return float("nan")
+
+
+def app_ready_seconds(
+    args: argparse.Namespace, index_dir: Path, data_dir: Path
+) -> tuple[float, float]:
+    """Start the app, poll its page until it answers, stop it; returns start-to-ready seconds
+    and the app's peak resident memory (MiB) by then."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     command = [
@@ -113,7 +143,7 @@ def app_ready_seconds(args: argparse.Namespace, index_dir: Path, data_dir: Path)
                 try:
                     with urllib.request.urlopen(url, timeout=2) as response:
                         if response.status == 200:
-                            return time.perf_counter() - started
+                            return time.perf_counter() - started, peak_of(process.pid)
                 except (urllib.error.URLError, ConnectionError, TimeoutError):
                     pass
                 time.sleep(0.05)
@@ -147,7 +177,9 @@ def summarize(seconds: list[float]) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     if not args.app.is_file():
         raise SystemExit(f"no app at {args.app}")
-    timings: dict[str, list[float]] = {"app (page answers)": [], "baseline (model + 1 query)": []}
+    app, baseline = "app (page answers)", "baseline (model + 1 query)"
+    timings: dict[str, list[float]] = {app: [], baseline: []}
+    peaks: dict[str, list[float]] = {app: [], baseline: []}
     imports = dict(IMPORTS)
     if args.quick:
         imports = {k: v for k, v in IMPORTS.items() if k in ("python (empty)", "import qa")}
@@ -156,18 +188,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         build = [sys.executable, "-m", "qa.cli", "build", "--corpus", str(args.corpus)]
         build_seconds = wall([*build, "--index", str(index_dir)])
         for _ in range(args.repeat):
-            timings["app (page answers)"].append(app_ready_seconds(args, index_dir, data_dir))
-            timings["baseline (model + 1 query)"].append(
-                wall([sys.executable, "-c", BASELINE_CODE])
-            )
+            for name, measure in (
+                (app, lambda: app_ready_seconds(args, index_dir, data_dir)),
+                (baseline, baseline_run),
+            ):
+                seconds, peak = measure()
+                timings[name].append(seconds)
+                peaks[name].append(peak)
             timings.setdefault("qa --help", []).append(wall(qa_help_command()))
             for name, code in imports.items():
                 timings.setdefault(name, []).append(wall([sys.executable, "-c", code]))
         shutil.rmtree(data_dir, ignore_errors=True)
     results = {name: summarize(seconds) for name, seconds in timings.items()}
-    base = results["baseline (model + 1 query)"]["median_s"]
+    base = results[baseline]["median_s"]
     for value in results.values():
         value["x_baseline"] = ratio(value["median_s"], base)
+    for name, values in peaks.items():
+        results[name]["peak_rss_mib"] = max(values)
+    results[app]["x_baseline_peak_rss"] = ratio(
+        results[app]["peak_rss_mib"], results[baseline]["peak_rss_mib"]
+    )
     return {
         "benchmark": "cold_start",
         "machine": machine(),
@@ -180,7 +220,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def report(result: dict[str, Any]) -> str:
     rows = [
-        [name, r["median_s"], r["first_s"], r["min_s"], r["max_s"], r["x_baseline"]]
+        [
+            name,
+            r["median_s"],
+            r["first_s"],
+            r["min_s"],
+            r["max_s"],
+            r["x_baseline"],
+            r.get("peak_rss_mib", float("nan")),
+        ]
         for name, r in result["results"].items()
     ]
     m = result["machine"]
@@ -189,10 +237,14 @@ def report(result: dict[str, Any]) -> str:
             f"Cold start, process start to ready ({m['date']}, {m['cpu']}, {m['cores']} cores, "
             f"load {m['load_1min']:.1f}); {result['repeat']} run(s) each",
             "",
-            format_table(["what", "median s", "first s", "min s", "max s", "x baseline"], rows),
+            format_table(
+                ["what", "median s", "first s", "min s", "max s", "x baseline", "peak RSS MiB"],
+                rows,
+            ),
             "",
             "x baseline: over a process that imports sentence-transformers, loads the model",
-            "and encodes one query. The imports are separate processes, for scale.",
+            "and encodes one query. The imports are separate processes, for scale. Peak RSS of",
+            "the app: VmHWM when its page first answered; of the baseline: ru_maxrss at exit.",
         ]
     )
 
