@@ -52,6 +52,7 @@ class LiveSearcher:
         corpus_settings: CorpusSettings = CorpusSettings(),
         passage_settings: PassageSettings = PassageSettings(),
         index_settings: IndexSettings = IndexSettings(),
+        progress: bool = False,
         say: Say = _quiet,
     ) -> None:
         self.corpus_dir = Path(corpus_dir)
@@ -59,6 +60,7 @@ class LiveSearcher:
         self.corpus_settings = corpus_settings
         self.passage_settings = passage_settings
         self.index_settings = index_settings
+        self.progress = progress  # a progress bar while embedding (for a terminal)
         self.say = say
         self._embedder = embedder
         self._settings = settings
@@ -128,6 +130,7 @@ class LiveSearcher:
                 corpus_settings=self.corpus_settings,
                 passage_settings=self.passage_settings,
                 index_settings=self.index_settings,
+                progress=self.progress,
                 say=self.say,
             )
             return self._swap(index)
@@ -170,6 +173,7 @@ class LiveSearcher:
             corpus_settings=self.corpus_settings,
             passage_settings=self.passage_settings,
             index_settings=self.index_settings,
+            progress=self.progress,
             say=self.say,
         )
 

@@ -338,7 +338,8 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
 
         def on_csv(grouped_csv: bool, th: float, lim: float) -> str:
             if grouped_csv:
-                return _write_export("not-covered-groups.csv", groups_csv(groups(th, int(lim))))
+                groups_text = groups_csv(groups(th, int(lim or 1000)))
+                return _write_export("not-covered-groups.csv", groups_text)
             rows = store.unanswered(limit=int(lim or 1000))
             return _write_export("not-covered-questions.csv", store.unanswered_csv(rows))
 
