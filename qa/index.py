@@ -4,13 +4,13 @@ Layout of an index folder::
 
     index/
       CURRENT                 name of the live build folder (replaced atomically)
-      build-<time>-<pid>/     one complete build
+      build-<time>-<n>-<pid>/ one complete build
         manifest.json         format version, embedder, settings, corpus fingerprint, checksums
         documents.jsonl       every document's full text and what furniture was dropped
         passages.jsonl        every passage: id, document, section, span, verbatim text
         vectors.npy           unit vectors, one row per passage
         bm25/                 bm25s's JSON and .npy files
-      .tmp-<time>-<pid>/      a build in progress (ignored by readers)
+      .tmp-<time>-<n>-<pid>/  a build in progress (ignored by readers)
 
 A build is written into a temporary folder, renamed to a ``build-*`` folder, and only then is
 ``CURRENT`` swapped with ``os.replace``: a build killed at any point leaves the previous index
@@ -20,6 +20,7 @@ live. No pickle anywhere.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -50,6 +51,7 @@ DOCUMENTS_FILE = "documents.jsonl"
 PASSAGES_FILE = "passages.jsonl"
 
 Say = Callable[[str], None]
+_BUILDS = itertools.count()  # builds started by this process, for unique folder names
 
 
 def _quiet(_: str) -> None:
@@ -131,7 +133,8 @@ def build_index(
     keywords = KeywordIndex.build([p.keyword_text() for p in passages])
 
     index_dir.mkdir(parents=True, exist_ok=True)
-    stamp = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{os.getpid()}"
+    # The counter keeps two builds in one second of one process apart (the pid stays last).
+    stamp = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{next(_BUILDS)}-{os.getpid()}"
     tmp = index_dir / f".tmp-{stamp}"
     tmp.mkdir()
     try:
@@ -169,6 +172,7 @@ def build_index(
             "files": {name: file_checksum(tmp / name) for name in sorted(files)},
             "build_seconds": round(time.perf_counter() - started, 3),
         }
+        manifest = _as_json(manifest)  # tuples as lists: a fresh build equals it loaded back
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _fsync_tree(tmp)
         final = index_dir / f"build-{stamp}"
@@ -273,11 +277,13 @@ def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
         raise IndexCorruptError(f"{folder / MANIFEST} lists no files; rebuild the index")
     for name, checksum in files.items():
         path = folder / name
-        if not path.is_file():
+        try:
+            actual = file_checksum(path)
+        except OSError as exc:  # absent, or removed by a rebuild while being read
             raise IndexCorruptError(
                 f"index file {name} is missing from {folder}; rebuild the index"
-            )
-        if file_checksum(path) != checksum:
+            ) from exc
+        if actual != checksum:
             raise IndexCorruptError(
                 f"index file {name} in {folder} does not match its checksum (corrupted or "
                 "edited); rebuild the index"
@@ -314,14 +320,23 @@ def load_index(
 ) -> CorpusIndex:
     """Load and verify the live build: format, embedder, settings and every file's checksum."""
     for attempt in range(3):
-        folder = current_build(index_dir)
+        pointer = _read_pointer(index_dir)
         try:
+            folder = current_build(index_dir)
             return _load_build(folder, embedder, passage_settings, index_settings)
         except IndexCorruptError:
-            # A concurrent rebuild may have swapped CURRENT and removed this build mid-read.
-            if attempt == 2 or current_build(index_dir) == folder:
+            # A concurrent rebuild may have swapped CURRENT and removed the build being read
+            # (even between reading CURRENT and finding its folder): try the new one.
+            if attempt == 2 or _read_pointer(index_dir) == pointer:
                 raise
     raise AssertionError("unreachable")
+
+
+def _read_pointer(index_dir: Path) -> str | None:
+    try:
+        return (Path(index_dir) / CURRENT).read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 def _load_build(
