@@ -109,7 +109,7 @@ TINY_DOCUMENTS = {
 
 # Questions whose words point at exactly one passage: (question, source, section).
 LEXICAL_QUESTIONS = [
-    ("When is honey ready to harvest?", "beekeeping.txt", "Harvesting Honey"),
+    ("When can I harvest honey from capped cells?", "beekeeping.txt", "Harvesting Honey"),
     ("Which hive design has removable wooden frames?", "beekeeping.txt", "Choosing a Hive"),
     ("Do bee stings hurt?", "beekeeping.txt", "Do bee stings hurt?"),
     ("How often should I feed a sourdough starter?", "bread.txt", ""),
