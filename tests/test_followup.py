@@ -1,0 +1,100 @@
+"""Follow-up resolution: which turns lean on earlier ones, and what query is searched for them."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.followup import content_words, is_followup, resolve_followup
+
+SIDE_EFFECTS = "What are the side effects of ketamine?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "do they go away?",
+        "how long do they last?",
+        "is it safe?",
+        "How much does it cost?",
+        "Can it help with anxiety?",
+        "how does it compare to SSRIs?",
+        "What about for depression?",
+        "and for PTSD?",
+        "why?",
+        "tell me more",
+        "anything else?",
+    ],
+)
+def test_questions_that_lean_on_an_earlier_turn(question: str) -> None:
+    assert is_followup(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        SIDE_EFFECTS,
+        "What is esketamine?",
+        "How does ketamine work in the brain?",
+        "Does insurance cover ketamine treatment?",
+        "Is ketamine therapy safe for people with high blood pressure?",
+        # It says "it", but four content words carry a topic of their own.
+        "what are the side effects of it for chronic pain patients?",
+        "",
+        "???",
+    ],
+)
+def test_questions_that_stand_alone(question: str) -> None:
+    assert not is_followup(question)
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "expected"),
+    [
+        # The canonical case: both the topic and the follow-up are searched.
+        ([SIDE_EFFECTS], "do they go away?", f"{SIDE_EFFECTS} do they go away?"),
+        # A standalone question is searched as it is, whatever came before.
+        ([SIDE_EFFECTS], "What is esketamine?", "What is esketamine?"),
+        (
+            [SIDE_EFFECTS],
+            "Does insurance cover ketamine treatment?",
+            "Does insurance cover ketamine treatment?",
+        ),
+        # A chain of two follow-ups keeps the topic of the turn that started it.
+        (
+            [SIDE_EFFECTS, "do they go away?"],
+            "how long do they last?",
+            f"{SIDE_EFFECTS} do they go away? how long do they last?",
+        ),
+        # A new topic resets the context; a follow-up then attaches to the new topic only.
+        (
+            [SIDE_EFFECTS, "do they go away?", "Does insurance cover ketamine treatment?"],
+            "how much does it cost?",
+            "Does insurance cover ketamine treatment? how much does it cost?",
+        ),
+        # No history, or only blank turns: nothing to lean on.
+        ([], "do they go away?", "do they go away?"),
+        (["", "   "], "do they go away?", "do they go away?"),
+        # Surrounding space is trimmed, inside the turns too.
+        (["  " + SIDE_EFFECTS + "  "], "  do they go away?  ", f"{SIDE_EFFECTS} do they go away?"),
+    ],
+)
+def test_resolve_followup(history: list[str], question: str, expected: str) -> None:
+    assert resolve_followup(question, history) == expected
+
+
+def test_resolved_followup_contains_both_turns() -> None:
+    query = resolve_followup("do they go away?", [SIDE_EFFECTS]).lower()
+    assert "side effects" in query and "ketamine" in query and "go away" in query
+
+
+def test_long_chains_stay_bounded_and_end_with_the_latest_turn() -> None:
+    history = [SIDE_EFFECTS] + [f"and what about case number {n}?" for n in range(40)]
+    query = resolve_followup("and then?", history)
+    assert len(query) <= 300
+    assert query.endswith("and what about case number 39? and then?")
+
+
+def test_content_words_leave_out_stop_words_and_back_references() -> None:
+    assert content_words("Do THEY go away?") == ["away"]
+    assert content_words(SIDE_EFFECTS) == ["side", "effects", "ketamine"]
+    assert content_words("it's what it is") == []
