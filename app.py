@@ -9,6 +9,8 @@ Flags and environment variables (flags win):
     --data            QA_DATA      folder of the feedback store (default data/)
     --queue-size      QA_QUEUE_SIZE    questions waiting at most before "busy" (default 32)
     --concurrency     QA_CONCURRENCY   questions answered at once (default 2)
+    --watch           QA_WATCH     seconds between corpus checks; a change is rebuilt and
+                                   swapped in while visitors keep asking (default 30; 0 = off)
     --no-log-questions QA_LOG_QUESTIONS=0  keep votes but never a visitor's text
 
 ``import app`` is cheap: the searcher, the model and the Blocks are built on first use of
@@ -49,6 +51,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--queue-size", type=int, default=int(env("QA_QUEUE_SIZE", "32")))
     parser.add_argument("--concurrency", type=int, default=int(env("QA_CONCURRENCY", "2")))
     parser.add_argument(
+        "--watch",
+        type=float,
+        default=float(env("QA_WATCH", "30")),
+        help="seconds between checks for a changed corpus (0: never)",
+    )
+    parser.add_argument(
         "--no-log-questions",
         dest="log_questions",
         action="store_false",
@@ -64,13 +72,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def create_app(args: argparse.Namespace, *, say: Any = print) -> ChatApp:
     """Open (building or rebuilding as needed) the index, warm the model, open the store and
     build the chat. Progress goes to the terminal."""
-    from qa.api import open_searcher
+    from qa.embedders import default_embedder
+    from qa.live import LiveSearcher
     from qa.store import Store
     from qa.ui import build_app
 
-    searcher = open_searcher(args.corpus, args.index, progress=True, say=say)
+    searcher = LiveSearcher(args.corpus, args.index, default_embedder(), progress=True, say=say)
+    if args.watch > 0:
+        # A changed corpus is rebuilt in the background and swapped in; visitors keep getting
+        # answers from the old index meanwhile.
+        searcher.watch(args.watch)
     store = Store(args.data / "qa.sqlite3", log_questions=args.log_questions)
-    return build_app(searcher, store, queue_size=args.queue_size, concurrency=args.concurrency)
+    return build_app(
+        searcher,
+        store,
+        queue_size=args.queue_size,
+        concurrency=args.concurrency,
+    )
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,7 @@ from qa.chat_html import (
     user_html,
 )
 from qa.errors import InputError
+from qa.live import LiveSearcher
 from qa.records import Answer, stable_id
 from qa.render import NOT_COVERED, answer_json
 from qa.safety import CRISIS_MESSAGE, CRISIS_MESSAGE_TEXT, detect_crisis
@@ -112,14 +113,17 @@ class Turn:
 class ChatService:
     """Answers visitors' messages from one searcher and records their votes in one store."""
 
-    searcher: Searcher
+    searcher: Searcher | LiveSearcher
     store: Store | None = None
     settings: ChatSettings = ChatSettings()
     examples: tuple[str, ...] = field(init=False)
-    titles: tuple[str, ...] = field(init=False)
+
+    @property
+    def titles(self) -> tuple[str, ...]:
+        """Titles of the documents being served (they change when a rebuilt index swaps in)."""
+        return tuple(d.title for d in self.searcher.index.documents.values())
 
     def __post_init__(self) -> None:
-        self.titles = tuple(d.title for d in self.searcher.index.documents.values())
         self.examples = tuple(
             q
             for q in self.settings.examples

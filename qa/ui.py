@@ -38,6 +38,8 @@ from qa.chat_html import (
 from qa.errors import InputError
 
 if TYPE_CHECKING:
+    from qa.index import CorpusIndex
+    from qa.live import LiveSearcher
     from qa.search import Searcher
     from qa.store import Store
 
@@ -194,16 +196,21 @@ class ChatApp:
 
     demo: gr.Blocks
     service: ChatService
-    rows: dict[str, int] = field(init=False)
+    _rows: tuple[str, dict[str, int]] = field(init=False, default=("", {}))
 
-    def __post_init__(self) -> None:
-        self.rows = self.service.searcher.index.passage_row()
+    def _rows_of(self, index: CorpusIndex) -> dict[str, int]:
+        """Passage rows of the index being served, rebuilt when a new index is swapped in."""
+        version, rows = self._rows
+        if version != index.version:
+            rows = index.passage_row()
+            self._rows = (index.version, rows)
+        return rows
 
     def source_page(self, request: Request) -> Response:
         """The whole document of a cited passage, opened at the passage."""
         passage_id = request.path_params.get("passage_id", "")
         index = self.service.searcher.index
-        row = self.rows.get(passage_id)
+        row = self._rows_of(index).get(passage_id)
         if row is None:
             return HTMLResponse(missing_source_html(), status_code=404)
         passage = index.passages[row]
@@ -253,7 +260,7 @@ class ChatApp:
 
 
 def build_app(
-    searcher: Searcher,
+    searcher: Searcher | LiveSearcher,
     store: Store | None = None,
     settings: ChatSettings = ChatSettings(),
     *,

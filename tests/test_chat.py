@@ -194,7 +194,7 @@ def test_search_failure_is_a_friendly_reply(searcher: Searcher) -> None:
     broken = Broken(searcher.index, searcher.embedder, searcher.settings)
     service = ChatService.__new__(ChatService)  # skip the example check, which would search
     service.searcher, service.store, service.settings = broken, None, ChatSettings()
-    service.titles, service.examples = (), ()
+    service.examples = ()
     turn = service.respond("How often should I water tomato plants?")
     assert turn.kind == "error"
     assert "Please try again" in turn.reply_html and "disk on fire" not in turn.reply_html
