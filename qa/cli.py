@@ -24,6 +24,13 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
+class BadInput(click.ClickException):
+    """A bad question or input file: one line, exit code 2 like a usage error (but without the
+    usage text, which says nothing about what was wrong with the input)."""
+
+    exit_code = 2
+
+
 def translate_errors(func: F) -> F:
     """Turn the package's named errors into a one-line CLI error instead of a traceback."""
 
@@ -32,7 +39,7 @@ def translate_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except InputError as exc:
-            raise click.UsageError(str(exc)) from exc
+            raise BadInput(str(exc)) from exc
         except (QAError, OSError) as exc:
             raise click.ClickException(str(exc)) from exc
 
@@ -114,9 +121,13 @@ def search(
     """Show the passages that answer QUESTION, or say the corpus does not cover it."""
     from qa.api import open_searcher
     from qa.render import answer_json, answer_text
+    from qa.search import clean_question
+    from qa.settings import SearchSettings
 
     if (question is None) == (batch is None):
         raise click.UsageError("give either a QUESTION or --batch FILE")
+    if question is not None:  # refuse an empty question before loading the model or building
+        clean_question(question, SearchSettings().max_query_chars)
     searcher = open_searcher(corpus_dir, index_dir, progress=True, say=_say)
     if batch is None:
         assert question is not None
