@@ -68,8 +68,8 @@ def test_load_gives_back_what_was_built(tiny_index: CorpusIndex, hashing_embedde
         assert np.allclose(built[1], read[1])
     queries = hashing_embedder.encode(QUESTIONS, "query")
     built_dense = tiny_index.dense.search(queries, 5)
-    for built, read in zip(built_dense, loaded.dense.search(queries, 5), strict=True):
-        assert np.array_equal(built, read)
+    for built_array, read_array in zip(built_dense, loaded.dense.search(queries, 5), strict=True):
+        assert np.array_equal(built_array, read_array)
 
 
 def test_documents_keep_their_dropped_furniture(tiny_index: CorpusIndex, hashing_embedder) -> None:
