@@ -19,13 +19,15 @@ live. No pickle anywhere.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import itertools
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -176,12 +178,15 @@ def build_index(
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _fsync_tree(tmp)
         final = index_dir / f"build-{stamp}"
-        os.replace(tmp, final)
-        _point_current(index_dir, final.name)
+        # Builders in other processes (the app's watcher, `qa build`) take turns from here on:
+        # each swaps in its build and clears the others' finished builds under the lock.
+        with _swap_lock(index_dir):
+            os.replace(tmp, final)
+            _point_current(index_dir, final.name, stamp)
+            _remove_old_builds(index_dir, keep=final.name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _remove_old_builds(index_dir, keep=final.name)
     say(f"Built index {manifest['index_version']} in {manifest['build_seconds']:.1f} s")
     return CorpusIndex(final, manifest, {d.doc_id: d for d in documents}, passages, dense, keywords)
 
@@ -210,8 +215,19 @@ def _fsync_tree(folder: Path) -> None:
                 os.fsync(handle.fileno())
 
 
-def _point_current(index_dir: Path, name: str) -> None:
-    pointer = index_dir / f".{CURRENT}.{os.getpid()}"
+@contextlib.contextmanager
+def _swap_lock(index_dir: Path) -> Iterator[None]:
+    """An exclusive advisory lock (flock) on ``index_dir/.swap.lock`` across processes."""
+    with (index_dir / ".swap.lock").open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _point_current(index_dir: Path, name: str, stamp: str) -> None:
+    pointer = index_dir / f".{CURRENT}.{stamp}"
     pointer.write_text(name + "\n", encoding="utf-8")
     with pointer.open("rb") as handle:
         os.fsync(handle.fileno())
