@@ -199,19 +199,29 @@ def is_followup(question: str) -> bool:
 
 
 def resolve_followup(question: str, history: Sequence[str]) -> str:
-    """The query to search: the question, prefixed by the resolved topic of the turn before it."""
+    """The query to search: the question, prefixed by the resolved topic of the turn before it.
+
+    Turns without a single content word ("hi", "thanks") carry no topic and are skipped.
+    """
     context = ""
     for turn in history:
         turn = turn.strip()
-        if turn:
-            context = _join(context, turn) if (context and is_followup(turn)) else turn
+        if not content_words(turn):
+            continue
+        context = _join(context, turn) if (context and is_followup(turn)) else turn
     if context and is_followup(question):
         return _join(context, question.strip())
     return question.strip()
 
 
+#: How much earlier context a resolved query keeps; the turn itself is always kept whole.
+CONTEXT_CHARS = 300
+
+
 def _join(context: str, turn: str) -> str:
-    # Keep the context short: the earliest topic-bearing turn plus the latest refinements
-    # would grow without bound over a long chat; the last 300 characters carry the topic.
-    joined = f"{context} {turn}"
-    return joined[-300:].lstrip() if len(joined) > 300 else joined
+    # Over a long chat the context would grow without bound: keep its last CONTEXT_CHARS
+    # characters (the latest refinements of the topic), cut at a word boundary.
+    if len(context) > CONTEXT_CHARS:
+        context = context[-CONTEXT_CHARS:]
+        context = context[context.find(" ") + 1 :] if " " in context else context
+    return f"{context} {turn}"

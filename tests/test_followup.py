@@ -90,8 +90,20 @@ def test_resolved_followup_contains_both_turns() -> None:
 def test_long_chains_stay_bounded_and_end_with_the_latest_turn() -> None:
     history = [SIDE_EFFECTS] + [f"and what about case number {n}?" for n in range(40)]
     query = resolve_followup("and then?", history)
-    assert len(query) <= 300
+    assert len(query) <= 300 + len(" and then?")
     assert query.endswith("and what about case number 39? and then?")
+
+
+def test_a_long_follow_up_is_kept_whole() -> None:
+    question = "and what about " + "very " * 100 + "long ones?"
+    assert resolve_followup(question, [SIDE_EFFECTS]).endswith(question)
+
+
+def test_turns_without_a_topic_are_not_context() -> None:
+    assert resolve_followup("do they go away?", ["hi", "thanks"]) == "do they go away?"
+    assert resolve_followup("do they go away?", [SIDE_EFFECTS, "ok thanks"]) == (
+        f"{SIDE_EFFECTS} do they go away?"
+    )
 
 
 def test_content_words_leave_out_stop_words_and_back_references() -> None:
