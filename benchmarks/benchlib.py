@@ -103,10 +103,6 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        load = float("nan")
     return {
         "date": time.strftime("%Y-%m-%d"),
         "cpu": cpu,
@@ -114,8 +110,30 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
         # Other work on the machine slows every figure (and two OpenMP pools fight for cores).
-        "load_1min": load,
+        "load_1min": load_average(),
     }
+
+
+def load_average() -> float:
+    """The 1-minute load average (NaN where the system does not tell)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
+def finish(result: dict[str, Any]) -> dict[str, Any]:
+    """Record the load average at the end of a run beside the one at its start."""
+    result["machine"]["load_1min_end"] = load_average()
+    return result
+
+
+def machine_line(m: dict[str, Any]) -> str:
+    """ "date, CPU, cores, load start->end" for a report's title line."""
+    load = f"load {m['load_1min']:.1f}"
+    if "load_1min_end" in m:
+        load += f" -> {m['load_1min_end']:.1f}"
+    return f"{m['date']}, {m['cpu']}, {m['cores']} cores, {load}"
 
 
 def library_versions(*names: str) -> dict[str, str]:

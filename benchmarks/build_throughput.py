@@ -34,9 +34,11 @@ from typing import Any
 from benchlib import (
     DEFAULT_CORPUS,
     NFCORPUS,
+    finish,
     format_table,
     library_versions,
     machine,
+    machine_line,
     mib,
     peak_rss_bytes,
     ratio,
@@ -55,6 +57,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per runner on the small corpus (median kept)"
     )
+    parser.add_argument(
+        "--large-repeat", type=int, default=2, help="runs per runner on the larger folder"
+    )
     parser.add_argument("--quick", action="store_true", help="1 run each, 40 larger documents")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     # Internal: one measurement in this process (the parent starts these).
@@ -63,7 +68,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
-        args.repeat = 1
+        args.repeat = args.large_repeat = 1
         args.docs = min(args.docs, 40)
     return args
 
@@ -213,7 +218,7 @@ def run_worker(kind: str, corpus: Path, index_dir: Path) -> dict[str, Any]:
 
 def measure(corpus: Path, repeat: int, work: Path) -> dict[str, Any]:
     """Median over ``repeat`` runs of each runner on one corpus (engine first: it writes the
-    passage texts the baseline reads)."""
+    passage texts the baseline reads). Peak memory is the highest of the runs."""
     runs: dict[str, list[dict[str, Any]]] = {"engine": [], "baseline": []}
     for number in range(repeat):
         index_dir = work / f"index-{corpus.name}-{number}"
@@ -258,7 +263,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if args.docs > 0:
             large = work / "large-corpus"
             source = write_large_corpus(large, args.docs, args.nfcorpus)
-            result["corpora"]["large"] = {"source": source, **measure(large, 1, work)}
+            result["corpora"]["large"] = {
+                "source": source,
+                **measure(large, args.large_repeat, work),
+            }
     return result
 
 
@@ -285,8 +293,7 @@ def report(result: dict[str, Any]) -> str:
     sources = [f"  {name}: {c['source']}" for name, c in result["corpora"].items()]
     return "\n".join(
         [
-            f"Index build throughput ({m['date']}, {m['cpu']}, {m['cores']} cores, "
-            f"load {m['load_1min']:.1f})",
+            f"Index build throughput ({machine_line(m)})",
             *sources,
             "",
             format_table(
@@ -320,7 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             payload = baseline_worker(args.index)
         args.out.write_text(json.dumps(payload), encoding="utf-8")
         return 0
-    result = run(args)
+    result = finish(run(args))
     print(report(result))
     write_json(args.json, result)
     return 0

@@ -35,10 +35,12 @@ from typing import Any
 from benchlib import (
     DEFAULT_CORPUS,
     REPO,
+    finish,
     format_table,
     free_port,
     library_versions,
     machine,
+    machine_line,
     ratio,
     write_json,
 )
@@ -177,6 +179,7 @@ def summarize(seconds: list[float]) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     if not args.app.is_file():
         raise SystemExit(f"no app at {args.app}")
+    where = machine()  # (the load average at the start)
     app, baseline = "app (page answers)", "baseline (model + 1 query)"
     timings: dict[str, list[float]] = {app: [], baseline: []}
     peaks: dict[str, list[float]] = {app: [], baseline: []}
@@ -210,7 +213,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     return {
         "benchmark": "cold_start",
-        "machine": machine(),
+        "machine": where,
         "versions": library_versions("torch", "sentence-transformers", "faiss-cpu", "gradio"),
         "index_build_seconds": build_seconds,
         "repeat": args.repeat,
@@ -234,8 +237,8 @@ def report(result: dict[str, Any]) -> str:
     m = result["machine"]
     return "\n".join(
         [
-            f"Cold start, process start to ready ({m['date']}, {m['cpu']}, {m['cores']} cores, "
-            f"load {m['load_1min']:.1f}); {result['repeat']} run(s) each",
+            f"Cold start, process start to ready ({machine_line(m)}); "
+            f"{result['repeat']} run(s) each",
             "",
             format_table(
                 ["what", "median s", "first s", "min s", "max s", "x baseline", "peak RSS MiB"],
@@ -251,7 +254,7 @@ def report(result: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    result = run(args)
+    result = finish(run(args))
     print(report(result))
     write_json(args.json, result)
     return 0

@@ -43,9 +43,11 @@ from typing import Any
 import numpy as np
 from benchlib import (
     Latency,
+    finish,
     format_table,
     library_versions,
     machine,
+    machine_line,
     mib,
     peak_rss_bytes,
     ratio,
@@ -270,8 +272,8 @@ def measure_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
 def report(result: dict[str, Any]) -> str:
     m = result["machine"]
     parts = [
-        f"FAISS exact vs HNSW through DenseIndex ({m['date']}, {m['cpu']}, {m['cores']} cores, "
-        f"load {m['load_1min']:.1f}); {DIM}-d unit vectors, k={K}, latency on 1 FAISS thread",
+        f"FAISS exact vs HNSW through DenseIndex ({machine_line(m)}); {DIM}-d unit vectors, "
+        f"k={K}, latency on 1 FAISS thread",
     ]
     for size in result["sizes"]:
         rows = [
@@ -336,6 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result["sizes"].append(measure_size(n, args))
         gc.collect()
     result["peak_rss_mib"] = mib(peak_rss_bytes())
+    finish(result)
     print(report(result))
     write_json(args.json, result)
     return 0

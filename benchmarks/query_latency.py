@@ -29,9 +29,11 @@ from benchlib import (
     DEFAULT_CORPUS,
     QUESTIONS,
     Latency,
+    finish,
     format_table,
     library_versions,
     machine,
+    machine_line,
     mib,
     peak_rss_bytes,
     ratio,
@@ -125,6 +127,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from qa.index import build_index
     from qa.search import Searcher
 
+    where = machine()  # (the load average at the start)
     questions = read_questions(args.questions)
     if args.quick:
         questions = questions[:12]
@@ -171,7 +174,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         torch.set_num_threads(engine_threads)
     return {
         "benchmark": "query_latency",
-        "machine": machine(),
+        "machine": where,
         "versions": library_versions("torch", "sentence-transformers", "faiss-cpu", "bm25s"),
         "torch_threads": torch.get_num_threads(),
         "faiss_threads": faiss.omp_get_max_threads(),
@@ -262,9 +265,8 @@ def report(result: dict[str, Any]) -> str:
     m = result["machine"]
     return "\n".join(
         [
-            f"Query latency, warm ({m['date']}, {m['cpu']}, {m['cores']} cores, load "
-            f"{m['load_1min']:.1f}; torch {result['torch_threads']} threads, faiss "
-            f"{result['faiss_threads']})",
+            f"Query latency, warm ({machine_line(m)}; torch {result['torch_threads']} "
+            f"thread(s), faiss {result['faiss_threads']})",
             f"{result['passages']} passages, {result['questions']} questions x "
             f"{result['rounds']} rounds, k={result['k']}",
             "",
@@ -306,7 +308,7 @@ def threads_note(result: dict[str, Any]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    result = run(args)
+    result = finish(run(args))
     print(report(result))
     write_json(args.json, result)
     return 0
