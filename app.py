@@ -72,12 +72,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def create_app(args: argparse.Namespace, *, say: Any = print) -> ChatApp:
     """Open (building or rebuilding as needed) the index, warm the model, open the store and
     build the chat. Progress goes to the terminal."""
+    from qa.api import corpus_search_settings
     from qa.embedders import default_embedder
     from qa.live import LiveSearcher
     from qa.store import Store
     from qa.ui import build_app
 
-    searcher = LiveSearcher(args.corpus, args.index, default_embedder(), progress=True, say=say)
+    searcher = LiveSearcher(
+        args.corpus,
+        args.index,
+        default_embedder(),
+        corpus_search_settings(args.corpus),
+        progress=True,
+        say=say,
+    )
     if args.watch > 0:
         # A changed corpus is rebuilt in the background and swapped in; visitors keep getting
         # answers from the old index meanwhile.

@@ -75,10 +75,11 @@ def create_app(
     say: Any = print,
 ) -> StaffApp:
     """Open the visitors' index (building it if needed) and the feedback store, and build the
-    staff view over them. ``settings`` default to the visitors' app's (the engine defaults)."""
+    staff view over them. ``settings`` default to the visitors' app's (the corpus's calibrated
+    settings, see qa.api.corpus_search_settings)."""
+    from qa.api import corpus_search_settings
     from qa.embedders import default_embedder
     from qa.live import LiveSearcher
-    from qa.settings import SearchSettings
     from qa.staff_ui import build_staff_app
     from qa.store import Store
 
@@ -86,7 +87,7 @@ def create_app(
         args.corpus,
         args.index,
         embedder or default_embedder(),
-        settings or SearchSettings(),
+        settings or corpus_search_settings(args.corpus),
         say=say,
     )
     store = Store(args.data / "qa.sqlite3")

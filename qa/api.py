@@ -7,7 +7,37 @@ from pathlib import Path
 from qa.embedders import Embedder, default_embedder
 from qa.index import Say, ensure_index
 from qa.search import Searcher
-from qa.settings import CorpusSettings, IndexSettings, PassageSettings, SearchSettings
+from qa.settings import (
+    CORPUS_SETTINGS_FILE,
+    CorpusSettings,
+    IndexSettings,
+    PassageSettings,
+    SearchSettings,
+    search_settings_from,
+)
+
+
+def corpus_search_settings(corpus_dir: Path | str) -> SearchSettings:
+    """The search settings calibrated for a corpus (its ``.qa-search.json``), else defaults.
+
+    Fusion weights and the abstention threshold depend on the corpus and its visitors'
+    questions: calibrate them on a labelled question set (``qa eval --questions --sweep``)
+    and keep them beside the documents.
+    """
+    import json
+
+    from qa.errors import InputError
+
+    path = Path(corpus_dir) / CORPUS_SETTINGS_FILE
+    if not path.is_file():
+        return SearchSettings()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InputError(f"{path} must hold a JSON object")
+    return search_settings_from(data, str(path))
 
 
 def open_searcher(
@@ -15,7 +45,7 @@ def open_searcher(
     index_dir: Path | str = "index",
     *,
     embedder: Embedder | None = None,
-    search_settings: SearchSettings = SearchSettings(),
+    search_settings: SearchSettings | None = None,
     corpus_settings: CorpusSettings = CorpusSettings(),
     passage_settings: PassageSettings = PassageSettings(),
     index_settings: IndexSettings = IndexSettings(),
@@ -23,7 +53,12 @@ def open_searcher(
     say: Say = lambda _: None,
 ) -> Searcher:
     """Load the index for ``corpus_dir`` (building or rebuilding it when missing, stale or
-    corrupted, and saying so) and return a ready searcher with its model loaded."""
+    corrupted, and saying so) and return a ready searcher with its model loaded.
+
+    Without ``search_settings``, the corpus's calibrated settings are used (see
+    :func:`corpus_search_settings`)."""
+    if search_settings is None:
+        search_settings = corpus_search_settings(corpus_dir)
     embedder = embedder or default_embedder()
     warm_up = getattr(embedder, "warm_up", None)
     if warm_up is not None:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # imported late at run time: faiss must come after torch
     from qa.keywords import KeywordIndex
     from qa.vectors import DenseIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: hubness.npy beside the vectors
 MANIFEST = "manifest.json"
 ROW_DOC_FILE = "row_doc.npy"
 
@@ -121,7 +121,7 @@ def load_beir(folder: Path | str, split: str = "test") -> BeirDataset:
     bodies: list[str] = []
     for number, row in read_jsonl(paths["corpus"]):
         if not isinstance(row.get("_id"), str | int) or not isinstance(row.get("text", ""), str):
-            raise InputError(f"{paths['corpus']}, line {number}: needs an \"_id\" and a \"text\"")
+            raise InputError(f'{paths["corpus"]}, line {number}: needs an "_id" and a "text"')
         doc_ids.append(str(row["_id"]))
         titles.append(str(row.get("title") or ""))
         bodies.append(row.get("text") or "")
@@ -134,7 +134,7 @@ def load_beir(folder: Path | str, split: str = "test") -> BeirDataset:
     for number, row in read_jsonl(paths["queries"]):
         if str(row.get("_id")) in qrels:
             if not isinstance(row.get("text"), str):
-                raise InputError(f"{paths['queries']}, line {number}: needs a \"text\" string")
+                raise InputError(f'{paths["queries"]}, line {number}: needs a "text" string')
             texts[str(row["_id"])] = row["text"]
     missing = [qid for qid in qrels if qid not in texts]
     if missing:
@@ -142,8 +142,13 @@ def load_beir(folder: Path | str, split: str = "test") -> BeirDataset:
             f"{len(missing)} judged queries are not in {paths['queries']} (first: {missing[0]})"
         )
     return BeirDataset(
-        folder, split, tuple(doc_ids), tuple(titles), tuple(bodies),
-        {qid: texts[qid] for qid in qrels}, qrels,
+        folder,
+        split,
+        tuple(doc_ids),
+        tuple(titles),
+        tuple(bodies),
+        {qid: texts[qid] for qid in qrels},
+        qrels,
     )
 
 
@@ -180,8 +185,15 @@ def index_fingerprint(
     for text in (*rows.dense_texts, "\x1e", *rows.keyword_texts):
         digest.update(text.encode("utf-8") + b"\x1f")
     digest.update(rows.row_doc.tobytes())
-    return stable_id("beir", FORMAT_VERSION, digest.hexdigest(), embedder.name, embedder.dim,
-                     index_settings.as_dict(), length=20)
+    return stable_id(
+        "beir",
+        FORMAT_VERSION,
+        digest.hexdigest(),
+        embedder.name,
+        embedder.dim,
+        index_settings.as_dict(),
+        length=20,
+    )
 
 
 def corpus_rows(dataset: BeirDataset, passage_settings: PassageSettings | None = None) -> Rows:
@@ -244,7 +256,11 @@ def open_beir_index(
             row_doc = np.load(folder / ROW_DOC_FILE, allow_pickle=False)
             dense = DenseIndex.load(folder, index_settings)
             keywords = KeywordIndex.load(folder, len(row_doc))
-            if len(dense) != len(row_doc) or not np.array_equal(row_doc, rows.row_doc):
+            if (
+                len(dense) != len(row_doc)
+                or dense.hubness is None
+                or not np.array_equal(row_doc, rows.row_doc)
+            ):
                 raise IndexCorruptError("row counts disagree")
             say(f"Using the cached index {folder}")
             return BeirIndex(folder, manifest, row_doc, dense, keywords, built=False)
@@ -257,6 +273,7 @@ def open_beir_index(
     vectors = embedder.encode(rows.dense_texts, "passage", progress=progress)
     encode_seconds = time.perf_counter() - started
     dense = DenseIndex(vectors, index_settings)
+    dense.hubness = dense.neighbourhood_similarity()
     keywords = KeywordIndex.build(rows.keyword_texts, progress=progress)
     build_seconds = time.perf_counter() - started
 

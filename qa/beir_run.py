@@ -86,14 +86,21 @@ def _order(
     dense: tuple[np.ndarray, np.ndarray],
     keyword: tuple[np.ndarray, np.ndarray],
     settings: SearchSettings,
+    hubness: np.ndarray | None = None,
 ) -> list[tuple[int, float]]:
     from qa.search import rank_candidates
 
     if mode in MODES and mode != "hybrid":
         return rank_candidates(dense, keyword, mode)
     return rank_candidates(
-        dense, keyword, "hybrid", fusion=_FUSION.get(mode, settings.fusion),
-        rrf_k=settings.rrf_k, alpha=settings.alpha,
+        dense,
+        keyword,
+        "hybrid",
+        fusion=_FUSION.get(mode, settings.fusion),
+        rrf_k=settings.rrf_k,
+        alpha=settings.alpha,
+        hubness=hubness,
+        hubness_weight=settings.hubness_weight,
     )
 
 
@@ -131,16 +138,21 @@ def run_queries(
 
     unknown = [m for m in modes if m not in EVAL_MODES]
     if unknown or not modes:
-        raise InputError(f"unknown mode {unknown[0] if unknown else ''!r}; "
-                         f"choose from {', '.join(EVAL_MODES)}")
+        raise InputError(
+            f"unknown mode {unknown[0] if unknown else ''!r}; choose from {', '.join(EVAL_MODES)}"
+        )
     if depth < 1 or fusion_depth < 1:
         raise InputError("depth and fusion depth must be at least 1")
     # Passages need more rows than documents to fill `depth` documents.
     plain = depth * (1 if len(index.row_doc) == len(dataset.doc_ids) else 4)
     # Each retriever is asked for exactly the depth a mode uses, as the engine asks for its
     # candidate depth: cutting a deeper list could order ties at the cut differently.
-    asks = {(r, plain if mode == r else fusion_depth)
-            for mode in modes for r in ("dense", "bm25") if mode in (r, *_FUSED)}
+    asks = {
+        (r, plain if mode == r else fusion_depth)
+        for mode in modes
+        for r in ("dense", "bm25")
+        if mode in (r, *_FUSED)
+    }
     qids = list(dataset.queries)
     runs: dict[str, dict[str, dict[str, float]]] = {m: {} for m in modes}
     spent: dict[Any, float] = dict.fromkeys([*asks, "encode", *modes], 0.0)
@@ -168,14 +180,18 @@ def run_queries(
                 t = time.perf_counter()
                 if mode in ("dense", "bm25"):
                     hits = found[mode, plain][i]
-                    order = _order(mode, hits if mode == "dense" else nothing,
-                                   hits if mode == "bm25" else nothing, settings)
+                    order = _order(
+                        mode,
+                        hits if mode == "dense" else nothing,
+                        hits if mode == "bm25" else nothing,
+                        settings,
+                    )
                 else:
                     keyword = found["bm25", fusion_depth][i]
                     dense = _with_bm25_cosines(
                         qvecs[i], found["dense", fusion_depth][i], keyword, index.dense
                     )
-                    order = _order(mode, dense, keyword, settings)
+                    order = _order(mode, dense, keyword, settings, index.dense.hubness)
                 docs = _to_documents(order, index.row_doc, dataset.doc_ids, depth)
                 if mode not in ("dense", "bm25"):
                     nudged = strictly_decreasing([s for _, s in docs])

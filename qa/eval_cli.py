@@ -165,10 +165,9 @@ def _run_questions(questions_file: Path, modes: Sequence[str], k: int | None,
                    threshold: float | None, show_sweep: bool, max_false_abstention: float,
                    compare_file: Path | None, report_file: Path | None, corpus_dir: Path,
                    index_dir: Path, **_: Any) -> None:
-    from qa.api import open_searcher
+    from qa.api import corpus_search_settings, open_searcher
     from qa.embedders import default_embedder
     from qa.questions import diff_reports, evaluate_questions, load_questions
-    from qa.settings import SearchSettings
 
     if len(modes) > 1 or (modes and modes[0] not in MODES):
         raise click.UsageError(f"questions are evaluated in one mode: one of {', '.join(MODES)}")
@@ -177,7 +176,8 @@ def _run_questions(questions_file: Path, modes: Sequence[str], k: int | None,
     overrides: dict[str, Any] = {"mode": modes[0]} if modes else {}
     if threshold is not None:
         overrides["abstain_threshold"] = threshold
-    settings = replace(SearchSettings(), **overrides)
+    # The corpus's calibrated settings (its .qa-search.json), with the command's overrides.
+    settings = replace(corpus_search_settings(corpus_dir), **overrides)
     searcher = open_searcher(corpus_dir, index_dir, embedder=default_embedder(),
                              search_settings=settings, progress=True, say=_say)
     report = evaluate_questions(searcher, questions, k=k or 5,

@@ -46,7 +46,7 @@ from qa.records import Document, Dropped, Passage, stable_id
 from qa.settings import CorpusSettings, IndexSettings, PassageSettings
 from qa.vectors import DenseIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: hubness.npy (per-passage neighbourhood similarity)
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 DOCUMENTS_FILE = "documents.jsonl"
@@ -132,6 +132,7 @@ def build_index(
     say(f"Read {len(documents)} documents, {len(passages)} passages from {corpus_dir}")
     vectors = embedder.encode([p.embedding_text() for p in passages], "passage", progress=progress)
     dense = DenseIndex(vectors, index_settings)
+    dense.hubness = dense.neighbourhood_similarity()
     keywords = KeywordIndex.build([p.keyword_text() for p in passages])
 
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -153,7 +154,7 @@ def build_index(
                 passage_settings,
                 index_settings,
                 FORMAT_VERSION,
-                "dense: passage text; bm25: section + passage text",
+                "dense: passage text; bm25: section + passage text; hubness: k=10, copies excluded",
             ),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "embedder": {"name": embedder.name, "dim": int(embedder.dim)},
@@ -371,7 +372,11 @@ def _load_build(
         keywords = KeywordIndex.load(folder, len(passages))
     except (KeyError, TypeError, ValueError, OSError) as exc:
         raise IndexCorruptError(f"index at {folder} cannot be read ({exc}); rebuild it") from exc
-    if len(dense) != len(passages) or dense.vectors.shape[1] != int(embedder.dim):
+    if (
+        len(dense) != len(passages)
+        or dense.vectors.shape[1] != int(embedder.dim)
+        or dense.hubness is None
+    ):
         raise IndexCorruptError(
             f"index at {folder} has {len(dense)} vectors for {len(passages)} passages; rebuild it"
         )

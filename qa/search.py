@@ -161,6 +161,8 @@ class Searcher:
             fusion=self.settings.fusion,
             rrf_k=self.settings.rrf_k,
             alpha=self.settings.alpha,
+            hubness=self.index.dense.hubness,
+            hubness_weight=self.settings.hubness_weight,
         )
         threshold = self.settings.abstain_threshold
         hits = []
@@ -296,12 +298,19 @@ def rank_candidates(
     fusion: str = "rrf",
     rrf_k: int = RRF_K,
     alpha: float = 0.9,
+    hubness: np.ndarray | None = None,
+    hubness_weight: float = 0.0,
 ) -> list[tuple[int, float]]:
     """One query's final candidate order as (row, score), best first, for a retrieval mode.
 
     ``dense`` is (row ids, cosines) best first (ids < 0 are padding and skipped); ``keyword`` is
     (row ids, BM25 scores) best first. Hybrid fuses the two with reciprocal rank fusion, or with
     a convex combination of min-max scaled scores (``fusion="convex"``, dense weight ``alpha``).
+
+    In hybrid modes, with ``hubness`` (each row's mean cosine to its nearest rows) and a
+    positive ``hubness_weight``, the dense side is re-ranked by ``cosine - weight * hubness``
+    before fusion, a CSLS-style correction (Conneau et al., ICLR 2018): summaries and
+    introductions, close to every question, stop crowding out the specific passage.
     """
     dense_ids, dense_scores = dense
     dense_pairs = [
@@ -312,6 +321,11 @@ def rank_candidates(
         return dense_pairs
     if mode == "bm25":
         return bm25_pairs
+    if hubness is not None and hubness_weight > 0:
+        dense_pairs = sorted(
+            ((r, v - hubness_weight * float(hubness[r])) for r, v in dense_pairs),
+            key=lambda pair: -pair[1],
+        )
     if fusion == "convex":
         return convex_fusion(dict(dense_pairs), dict(bm25_pairs), alpha=alpha)
     return reciprocal_rank_fusion(

@@ -58,10 +58,44 @@ class SearchSettings:
     k: int = 5
     mode: Mode = "hybrid"
     candidate_depth: int = 50
-    fusion: Literal["rrf", "convex"] = "convex"
+    fusion: Literal["rrf", "convex"] = "rrf"
     rrf_k: int = 60
-    alpha: float = 0.9  # weight of the dense scores in convex fusion
+    alpha: float = 0.5  # weight of the dense scores in convex fusion
+    hubness_weight: float = 0.0  # CSLS-style correction of dense scores in hybrid modes
     abstain_threshold: float = 0.27
     duplicate_threshold: float = 0.95
     max_query_chars: int = 2000
     resolve_followups: bool = True
+
+
+#: The file, inside a corpus folder, that holds the search settings calibrated for that corpus.
+#: It is hidden, so it is neither read as a document nor part of the corpus fingerprint:
+#: recalibrating never forces a rebuild.
+CORPUS_SETTINGS_FILE = ".qa-search.json"
+
+
+def search_settings_from(data: dict[str, Any], source: str = "settings") -> SearchSettings:
+    """SearchSettings from a JSON object; unknown keys and wrong types are input errors.
+
+    Keys starting with ``_`` are notes (where the values were calibrated) and are ignored.
+    """
+    from dataclasses import fields
+
+    from qa.errors import InputError
+
+    known = {f.name: f for f in fields(SearchSettings)}
+    values = {k: v for k, v in data.items() if not k.startswith("_")}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise InputError(f"{source}: unknown search setting(s) {', '.join(unknown)}")
+    defaults = SearchSettings()
+    for key, value in values.items():
+        expected = type(getattr(defaults, key))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            values[key] = float(value)
+        elif not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
+            raise InputError(f"{source}: {key} must be {expected.__name__}, not {value!r}")
+    settings = SearchSettings(**values)
+    if settings.mode not in MODES or settings.fusion not in ("rrf", "convex"):
+        raise InputError(f"{source}: mode or fusion has an unknown value")
+    return settings

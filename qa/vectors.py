@@ -15,7 +15,10 @@ import numpy as np
 from qa.settings import IndexSettings
 
 VECTORS_FILE = "vectors.npy"
+#: Neighbours averaged for the hubness correction (CSLS used 10).
+HUBNESS_K = 10
 HNSW_FILE = "dense.hnsw.faiss"
+HUBNESS_FILE = "hubness.npy"
 
 
 def _faiss() -> Any:
@@ -31,13 +34,20 @@ class DenseIndex:
     """Top-k inner-product search over a fixed matrix of unit vectors."""
 
     def __init__(
-        self, vectors: np.ndarray, settings: IndexSettings = IndexSettings(), index: Any = None
+        self,
+        vectors: np.ndarray,
+        settings: IndexSettings = IndexSettings(),
+        index: Any = None,
+        hubness: np.ndarray | None = None,
     ):
         if vectors.ndim != 2:
             raise ValueError(f"vectors must be a 2-d array, got shape {vectors.shape}")
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.settings = settings
         self._index = index if index is not None else self._build()
+        #: Per-row mean cosine to the nearest other rows (see neighbourhood_similarity), or
+        #: None when not computed; saved with the index so queries never pay for it.
+        self.hubness = hubness
 
     def _build(self) -> Any:
         faiss = _faiss()
@@ -72,10 +82,41 @@ class DenseIndex:
         retrievers, which need a dense score too)."""
         return self.vectors[rows] @ np.asarray(query, dtype=np.float32)
 
+    def neighbourhood_similarity(
+        self, k: int = HUBNESS_K, *, duplicate: float = 0.95, batch: int = 1024
+    ) -> np.ndarray:
+        """Each vector's mean cosine to its ``k`` nearest other vectors: how much of a "hub" it is.
+
+        In high-dimensional embedding spaces some points (here: summaries, introductions) are
+        near everything and crowd the top of every result list (Radovanovic et al., JMLR 2010,
+        "Hubs in space"). CSLS (Conneau et al., ICLR 2018) corrects a cosine by this mean
+        neighbourhood similarity; :func:`qa.search.rank_candidates` uses it that way.
+        Near-copies (cosine >= ``duplicate``) are not counted as neighbours: a paragraph that
+        is repeated in two files is not a hub, only repeated.
+        """
+        n = len(self)
+        if n < 2:
+            return np.zeros(n, dtype=np.float32)
+        k = min(k, n - 1)
+        out = np.empty(n, dtype=np.float32)
+        for start in range(0, n, batch):
+            rows = np.arange(start, min(start + batch, n))
+            scores, ids = self.search(self.vectors[rows], 2 * k + 1)
+            for i, row in enumerate(rows):
+                # Drop the row itself (by id: a copy may outrank it) and its near-copies, then
+                # keep the k best others.
+                keep = (ids[i] != row) & (ids[i] >= 0) & (scores[i] < duplicate)
+                others = scores[i][keep][:k]
+                out[row] = float(others.mean()) if len(others) else 0.0
+        return out
+
     def save(self, folder: Path) -> list[str]:
         """Write plain files into ``folder``; returns their names (for the manifest)."""
         np.save(folder / VECTORS_FILE, self.vectors, allow_pickle=False)
         names = [VECTORS_FILE]
+        if self.hubness is not None:
+            np.save(folder / HUBNESS_FILE, self.hubness, allow_pickle=False)
+            names.append(HUBNESS_FILE)
         if self.settings.kind == "hnsw":
             _faiss().write_index(self._index, str(folder / HNSW_FILE))
             names.append(HNSW_FILE)
@@ -84,7 +125,11 @@ class DenseIndex:
     @classmethod
     def load(cls, folder: Path, settings: IndexSettings) -> DenseIndex:
         vectors = np.load(folder / VECTORS_FILE, allow_pickle=False)
+        hub_path = folder / HUBNESS_FILE
+        hubness = np.load(hub_path, allow_pickle=False) if hub_path.is_file() else None
+        if hubness is not None and hubness.shape != (vectors.shape[0],):
+            raise ValueError(f"{HUBNESS_FILE} has shape {hubness.shape} for {len(vectors)} rows")
         index = None
         if settings.kind == "hnsw":
             index = _faiss().read_index(str(folder / HNSW_FILE))
-        return cls(vectors, settings, index=index)
+        return cls(vectors, settings, index=index, hubness=hubness)

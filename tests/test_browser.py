@@ -9,6 +9,7 @@ every request, so that "nothing was loaded" is measured rather than assumed.
 from __future__ import annotations
 
 import http.server
+import os
 import re
 import threading
 import time
@@ -123,9 +124,15 @@ def ask(page: object, question: str) -> object:
     return replies.last
 
 
-def screenshot(page: object, name: str) -> None:
-    """Save a README screenshot (viewport only, CSS pixels, so it stays small to commit)."""
-    path = DOCS / name
+def screenshot(page: object, name: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Save a screenshot (viewport only, CSS pixels, so it stays small to commit).
+
+    It goes to a temporary folder, so running the tests never edits tracked files; with
+    QA_UPDATE_SCREENSHOTS=1 it refreshes the README's copies in docs/.
+    """
+    update = os.environ.get("QA_UPDATE_SCREENSHOTS") == "1"
+    folder = DOCS if update else tmp_path_factory.getbasetemp()
+    path = folder / name
     page.screenshot(path=str(path), scale="css")  # type: ignore[attr-defined]
     assert path.stat().st_size < 400_000
 
@@ -139,7 +146,7 @@ def open_chat(page: object, url: str) -> None:
 
 
 def test_a_question_gets_cited_passages_and_the_source_opens_there(
-    browser: object, real_url: str
+    browser: object, real_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     page = new_page(browser)
     open_chat(page, real_url)
@@ -154,7 +161,7 @@ def test_a_question_gets_cited_passages_and_the_source_opens_there(
     first = cards.first
     expect(first.locator(".qa-passage mark")).not_to_have_text("")
     passage = first.locator(".qa-passage").inner_text()
-    screenshot(page, "screenshot.png")
+    screenshot(page, "screenshot.png", tmp_path_factory)
 
     href = first.locator("a.qa-open").get_attribute("href")
     source = new_page(browser, 1000, 700)
@@ -221,7 +228,9 @@ def test_html_typed_by_a_visitor_stays_text(browser: object, real_url: str) -> N
     page.close()
 
 
-def test_phone_width(browser: object, real_url: str) -> None:
+def test_phone_width(
+    browser: object, real_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     page = new_page(browser, 390, 844)
     open_chat(page, real_url)
     page.get_by_text(EXAMPLE_ON_PHONE, exact=True).click()  # an example question, clicked
@@ -230,7 +239,7 @@ def test_phone_width(browser: object, real_url: str) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
     expect(page.locator(".qa-notice")).to_be_in_viewport()
     expect(page.locator("#qa-question textarea")).to_be_in_viewport()
-    screenshot(page, "screenshot-phone.png")
+    screenshot(page, "screenshot-phone.png", tmp_path_factory)
     page.close()
 
 

@@ -1,9 +1,10 @@
 """Retrieval quality on the labelled question set, with the real model: a regression fails CI.
 
-The floors sit a few points under the figures measured when the defaults were chosen
-(all questions: hit@1 0.705, hit@3 0.821, hit@5 0.910, off-topic abstained 1.0, false abstention
-0.0), so a change that loses two or three answers fails. They are below the issue's targets
-(hit@1 0.85, hit@3 0.95): see the closing note of issue 2 for why and what would close the gap.
+The floors sit a few points under the figures measured when the corpus's settings were
+calibrated (all questions: hit@1 0.744, hit@3 0.885, hit@5 0.897, off-topic abstained 1.0,
+false abstention 0.0; holdout: hit@1 0.656, hit@3 0.844), so losing two or three answers
+fails. They are below the issue's targets (hit@1 0.85, hit@3 0.95): see the closing note of
+issue 2 for why and what would close the gap.
 """
 
 from __future__ import annotations
@@ -31,15 +32,15 @@ def report(real_embedder, tmp_path_factory):  # type: ignore[no-untyped-def]
 def test_answerable_questions_find_their_passage(report) -> None:  # type: ignore[no-untyped-def]
     everything = report["summary"]["all"]
     assert everything["answerable"] >= 50
-    assert everything["hit@1"] >= 0.66
-    assert everything["hit@3"] >= 0.78
-    assert everything["hit@5"] >= 0.87
+    assert everything["hit@1"] >= 0.70
+    assert everything["hit@3"] >= 0.84
+    assert everything["hit@5"] >= 0.86
 
 
 def test_holdout_is_not_far_below_calibration(report) -> None:  # type: ignore[no-untyped-def]
     holdout = report["summary"]["holdout"]
     assert holdout["hit@1"] >= 0.60
-    assert holdout["hit@3"] >= 0.72
+    assert holdout["hit@3"] >= 0.78
 
 
 def test_off_topic_questions_are_abstained_on(report) -> None:  # type: ignore[no-untyped-def]

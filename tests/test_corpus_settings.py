@@ -1,0 +1,75 @@
+"""Per-corpus search settings: a hidden JSON file beside the documents, checked strictly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qa.api import corpus_search_settings, open_searcher
+from qa.errors import InputError
+from qa.index import corpus_fingerprint
+from qa.settings import CORPUS_SETTINGS_FILE, SearchSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write(folder: Path, data: object) -> Path:
+    path = folder / CORPUS_SETTINGS_FILE
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_no_file_means_the_engine_defaults(tmp_path: Path) -> None:
+    assert corpus_search_settings(tmp_path) == SearchSettings()
+
+
+def test_the_file_overrides_some_settings_and_notes_are_ignored(tmp_path: Path) -> None:
+    write(tmp_path, {"_about": "calibrated on ...", "fusion": "convex", "alpha": 1, "k": 3})
+    settings = corpus_search_settings(tmp_path)
+    assert settings.fusion == "convex" and settings.alpha == 1.0 and settings.k == 3
+    assert settings.rrf_k == SearchSettings().rrf_k
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"alpah": 0.5}, "unknown search setting"),
+        ({"alpha": "high"}, "alpha must be float"),
+        ({"k": True}, "k must be int"),
+        ({"resolve_followups": 1}, "resolve_followups must be bool"),
+        ({"fusion": "max"}, "unknown value"),
+        ([1, 2], "JSON object"),
+    ],
+)
+def test_bad_settings_are_refused_with_the_file_named(
+    tmp_path: Path, data: object, message: str
+) -> None:
+    path = write(tmp_path, data)
+    with pytest.raises(InputError, match=message) as error:
+        corpus_search_settings(tmp_path)
+    assert str(path) in str(error.value) or message == "unknown value"
+
+
+def test_broken_json_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / CORPUS_SETTINGS_FILE).write_text("{not json", encoding="utf-8")
+    with pytest.raises(InputError, match="not valid JSON"):
+        corpus_search_settings(tmp_path)
+
+
+def test_the_file_is_not_a_document_and_does_not_change_the_fingerprint(
+    tiny_corpus: Path, tmp_path: Path, hashing_embedder
+) -> None:  # type: ignore[no-untyped-def]
+    before = corpus_fingerprint(tiny_corpus)
+    write(tiny_corpus, {"k": 2, "abstain_threshold": 0.05})
+    assert corpus_fingerprint(tiny_corpus) == before
+    searcher = open_searcher(tiny_corpus, tmp_path / "index", embedder=hashing_embedder)
+    assert searcher.settings.k == 2
+    assert all(p.source != CORPUS_SETTINGS_FILE for p in searcher.index.passages)
+
+
+def test_the_default_corpus_ships_calibrated_settings() -> None:
+    settings = corpus_search_settings(ROOT / "corpus")
+    assert settings != SearchSettings()
+    assert 0 < settings.abstain_threshold < 1
