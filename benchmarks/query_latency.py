@@ -161,7 +161,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     rounds = math.ceil(args.min_queries / len(questions))
     engine_threads = torch.get_num_threads()
-    latency = interleaved(runners, questions, rounds)
+    timings = interleaved(runners, questions, rounds)
+    latency = {name: Latency.of(values) for name, values in timings.items()}
     base_stages = baseline_breakdown(model, flat, questions, args.k)
     stages = {mode: stage_breakdown(searcher, questions, mode, args.k) for mode in MODES}
     # The engine leaves one OpenMP thread (qa.vectors sets it for FAISS, and torch shares the
@@ -170,7 +171,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if default_threads != engine_threads:
         torch.set_num_threads(default_threads)
         pair = {BASELINE: runners[BASELINE], "hybrid": runners["hybrid"]}
-        other_threads = interleaved(pair, questions, rounds)
+        other_threads = {
+            name: Latency.of(values)
+            for name, values in interleaved(pair, questions, rounds).items()
+        }
         torch.set_num_threads(engine_threads)
     return {
         "benchmark": "query_latency",
@@ -185,6 +189,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "k": args.k,
         "index_build_seconds": build_seconds,
         "latency": {name: value.as_dict() for name, value in latency.items()},
+        "latency_by_kind": {
+            name: by_history(values, questions) for name, values in timings.items()
+        },
         "default_threads": default_threads,
         "latency_default_threads": {
             name: {
@@ -209,8 +216,9 @@ def interleaved(
     runners: dict[str, Callable[[str, tuple[str, ...]], Any]],
     questions: Sequence[tuple[str, tuple[str, ...]]],
     rounds: int,
-) -> dict[str, Latency]:
-    """Time every runner on every question, ``rounds`` times, one question at a time."""
+) -> dict[str, list[float]]:
+    """Seconds of every runner on every question, ``rounds`` times, one question at a time
+    (timings in question order, round after round)."""
     names = list(runners)
     timings: dict[str, list[float]] = {name: [] for name in names}
     for round_number in range(rounds):
@@ -221,7 +229,18 @@ def interleaved(
                 started = time.perf_counter()
                 runners[name](question, history)
                 timings[name].append(time.perf_counter() - started)
-    return {name: Latency.of(timings[name]) for name in names}
+    return timings
+
+
+def by_history(
+    timings: list[float], questions: Sequence[tuple[str, tuple[str, ...]]]
+) -> dict[str, dict[str, Any]]:
+    """The timings of questions asked alone apart from follow-ups (which come with history)."""
+    kinds: dict[str, list[float]] = {"single-turn": [], "follow-up": []}
+    for number, seconds in enumerate(timings):
+        _, history = questions[number % len(questions)]
+        kinds["follow-up" if history else "single-turn"].append(seconds)
+    return {kind: Latency.of(values).as_dict() for kind, values in kinds.items() if values}
 
 
 def baseline_breakdown(
@@ -262,6 +281,19 @@ def report(result: dict[str, Any]) -> str:
         [name, *(stages[name].get(stage, 0.0) for stage in (*STAGES, "total"))]
         for name in (BASELINE, *MODES)
     ]
+    by_kind = result["latency_by_kind"]
+    kinds = list(by_kind[BASELINE])
+    kind_rows = [
+        [
+            name,
+            *(
+                f"{by_kind[name][kind]['median_ms']:.1f} ({by_kind[name][kind]['p95_ms']:.1f})"
+                f" n={by_kind[name][kind]['n']}"
+                for kind in kinds
+            ),
+        ]
+        for name in (BASELINE, *MODES)
+    ]
     m = result["machine"]
     return "\n".join(
         [
@@ -274,6 +306,10 @@ def report(result: dict[str, Any]) -> str:
                 ["runner", "queries", "median ms", "p95 ms", "x baseline (median)", "x (p95)"],
                 rows,
             ),
+            "",
+            "Median (p95) ms by kind of question: follow-ups carry history; when the engine",
+            "resolves one it also encodes the visitor's own words (for the highlight).",
+            format_table(["runner", *kinds], kind_rows),
             "",
             "Mean ms per question by stage (one extra pass, wrapped stages):",
             format_table(["runner", *STAGES, "total"], stage_rows),
