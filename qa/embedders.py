@@ -7,11 +7,12 @@ deterministic bag-of-words stand-in for fast tests and smoke runs (no semantics 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 Kind = Literal["query", "passage"]
 MINILM_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+#: From this many texts on, an encode call is a bulk job and gets all cores.
+BULK = 32
 
 
 @runtime_checkable
@@ -63,6 +66,7 @@ class SentenceTransformerEmbedder:
         self.model_path = model_path
         self.name = name
         self._model: SentenceTransformer | None = None
+        self._bulk_threads = 1
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -73,9 +77,10 @@ class SentenceTransformerEmbedder:
             # Belt and braces: the model is a local folder, and nothing may reach a hub.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            import torch  # noqa: F401  (first, before faiss; see the class docstring)
+            import torch  # first, before faiss (see the class docstring)
             from sentence_transformers import SentenceTransformer
 
+            self._bulk_threads = torch.get_num_threads()  # before faiss pins OpenMP to one
             path = self.model_path or bundled_model_path()
             model = SentenceTransformer(str(path), device="cpu")
             dimension = getattr(model, "get_embedding_dimension", None) or (
@@ -93,14 +98,35 @@ class SentenceTransformerEmbedder:
         assert self._model is not None  # for mypy: warm_up set it
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts),
-            batch_size=batch_size,
-            show_progress_bar=progress,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-        )
+        with self._threads_for(len(texts)):
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=batch_size,
+                show_progress_bar=progress,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    @contextlib.contextmanager
+    def _threads_for(self, count: int) -> Iterator[None]:
+        """All cores for bulk encoding (an index build), whatever the query path set.
+
+        qa.vectors pins OpenMP to one thread, best for single queries; torch shares that
+        OpenMP runtime, so a rebuild inside a running app would otherwise embed on one core.
+        """
+        import torch
+
+        wanted = self._bulk_threads if count >= BULK else torch.get_num_threads()
+        current = torch.get_num_threads()
+        if wanted == current:
+            yield
+            return
+        torch.set_num_threads(wanted)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(current)
 
 
 _TOKEN = re.compile(r"\w+")

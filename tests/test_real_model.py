@@ -91,3 +91,28 @@ def test_model_loads_offline_with_an_empty_hub_cache(tmp_path: Path) -> None:
     assert done.stdout.strip().splitlines()[-2:] == ["1 1", "(1, 384)"]
     hub = tmp_path / "hf" / "hub"
     assert not hub.exists() or not any(hub.iterdir()), "nothing may be fetched into the cache"
+
+
+def test_bulk_encoding_uses_every_core_after_faiss_pinned_one(
+    real_embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from qa.vectors import _faiss
+
+    _faiss()  # pins OpenMP, and with it torch, to one thread (best for single queries)
+    assert torch.get_num_threads() == 1
+    seen: list[int] = []
+    model = real_embedder._model
+    assert model is not None
+    original = model.encode
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(torch.get_num_threads())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(model, "encode", spy)
+    real_embedder.encode(["a passage about ketamine"] * 40, "passage")
+    real_embedder.encode(["one question"], "query")
+    assert seen == [real_embedder._bulk_threads, 1]
+    assert torch.get_num_threads() == 1  # the query path is left as it was
