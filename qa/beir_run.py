@@ -18,10 +18,11 @@ import numpy as np
 from qa.beir import BeirDataset, BeirIndex
 from qa.embedders import Embedder
 from qa.errors import InputError
+from qa.search import extend_dense
 from qa.settings import MODES, SearchSettings
 
 if TYPE_CHECKING:
-    from qa.vectors import DenseIndex
+    pass
 
 #: The engine's modes; "hybrid" fuses as the engine is configured (``SearchSettings.fusion``),
 #: "hybrid-rrf" and "hybrid-convex" name a fusion, to compare the two (see qa.fusion).
@@ -56,29 +57,6 @@ def strictly_decreasing(scores: Sequence[float]) -> list[float]:
             value = float(np.nextafter(out[-1], -np.inf))
         out.append(value)
     return out
-
-
-def _with_bm25_cosines(
-    qvec: np.ndarray,
-    dense: tuple[np.ndarray, np.ndarray],
-    keyword: tuple[np.ndarray, np.ndarray],
-    index: DenseIndex,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The dense list as the engine fuses it (``Searcher._candidates``): rows only BM25 found
-    get their exact cosine and follow the dense top list, in cosine order."""
-    ids, scores = dense
-    known = {int(r) for r in ids if r >= 0}
-    missing = [int(r) for r in keyword[0] if int(r) not in known]
-    if not missing:
-        return ids, scores
-    sims = index.similarity(qvec, np.asarray(missing, dtype=np.int64))
-    cosine = {r: float(v) for r, v in zip(missing, sims, strict=True)}
-    missing.sort(key=lambda r: -cosine[r])
-    kept = ids >= 0
-    return (
-        np.concatenate([ids[kept].astype(np.int64), np.asarray(missing, dtype=np.int64)]),
-        np.concatenate([scores[kept].astype(np.float64), [cosine[r] for r in missing]]),
-    )
 
 
 def _order(
@@ -188,7 +166,7 @@ def run_queries(
                     )
                 else:
                     keyword = found["bm25", fusion_depth][i]
-                    dense = _with_bm25_cosines(
+                    dense = extend_dense(
                         qvecs[i], found["dense", fusion_depth][i], keyword, index.dense
                     )
                     order = _order(mode, dense, keyword, settings, index.dense.hubness)

@@ -19,6 +19,7 @@ from qa.index import CorpusIndex
 from qa.passages import sentence_spans
 from qa.records import Answer, Citation, Hit, Passage
 from qa.settings import MODES, Mode, SearchSettings
+from qa.vectors import DenseIndex
 
 _SPACE = re.compile(r"\s+")
 
@@ -135,27 +136,14 @@ class Searcher:
     ) -> list[Hit]:
         """Every passage either retriever proposed, with both retrievers' scores and ranks."""
         passages = self.index.passages
-        ids = [int(r) for r in dense_ids if r >= 0]
-        dense_score = {
-            int(r): float(v) for r, v in zip(dense_ids, dense_scores, strict=True) if r >= 0
-        }
-        dense_rank = {row: n for n, row in enumerate(ids, start=1)}
+        dense_rank = {int(r): n for n, r in enumerate(dense_ids[dense_ids >= 0], start=1)}
         bm25_ids, bm25_vals = keyword
         bm25_rank = {int(r): n for n, r in enumerate(bm25_ids, start=1)}
         bm25_score = {int(r): float(v) for r, v in zip(bm25_ids, bm25_vals, strict=True)}
-        # Passages proposed by BM25 alone still get their exact cosine: abstention is judged on
-        # it, and convex fusion needs it. They rank after the dense top list, in cosine order.
-        missing = [r for r in bm25_rank if r not in dense_score]
-        if missing:
-            sims = self.index.dense.similarity(qvec, np.asarray(missing, dtype=np.int64))
-            dense_score.update({r: float(v) for r, v in zip(missing, sims, strict=True)})
-            missing.sort(key=lambda r: -dense_score[r])
-        all_dense = ids + missing
+        extended = extend_dense(qvec, (dense_ids, dense_scores), keyword, self.index.dense)
+        dense_score = {int(r): float(v) for r, v in zip(*extended, strict=True)}
         order = rank_candidates(
-            (
-                np.asarray(all_dense, dtype=np.int64),
-                np.asarray([dense_score[r] for r in all_dense]),
-            ),
+            extended,
             keyword,
             mode,
             fusion=self.settings.fusion,
@@ -288,6 +276,33 @@ def _is_duplicate(
 
 def _norm_words(text: str) -> tuple[str, ...]:
     return tuple(re.findall(r"\w+", text.lower()))
+
+
+def extend_dense(
+    qvec: np.ndarray,
+    dense: tuple[np.ndarray, np.ndarray],
+    keyword: tuple[np.ndarray, np.ndarray],
+    index: DenseIndex,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The dense list (row ids, cosines) extended by the rows only BM25 proposed.
+
+    Those rows still get their exact cosine: abstention is judged on it, and convex fusion
+    needs it. They follow the dense top list, in cosine order; padding ids (< 0) are dropped.
+    """
+    ids, scores = dense
+    kept = ids >= 0
+    known = {int(r) for r in ids[kept]}
+    missing = [int(r) for r in keyword[0] if int(r) not in known]
+    ids = ids[kept].astype(np.int64)
+    scores = scores[kept].astype(np.float64)
+    if not missing:
+        return ids, scores
+    sims = index.similarity(qvec, np.asarray(missing, dtype=np.int64)).astype(np.float64)
+    order = np.argsort(-sims, kind="stable")
+    return (
+        np.concatenate([ids, np.asarray(missing, dtype=np.int64)[order]]),
+        np.concatenate([scores, sims[order]]),
+    )
 
 
 def rank_candidates(
