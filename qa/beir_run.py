@@ -150,7 +150,9 @@ def run_queries(
                 scores, ids = index.dense.search(qvecs, k)
                 found[retriever, k] = list(zip(ids, scores, strict=True))
             else:
-                found[retriever, k] = index.keywords.search(texts, k)
+                found[retriever, k] = index.keywords.search(
+                    texts, k, correct_typos=settings.correct_typos
+                )
             spent[retriever, k] += time.perf_counter() - t
         nothing = (np.zeros(0, np.int64), np.zeros(0, np.float32))
         for i, qid in enumerate(batch):

@@ -55,12 +55,20 @@ class KeywordIndex:
     def __len__(self) -> int:
         return self.size
 
-    def search(self, queries: Sequence[str], k: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """For each query, (row ids, scores) best first, only rows with a positive score."""
+    def search(
+        self, queries: Sequence[str], k: int, *, correct_typos: bool = False
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each query, (row ids, scores) best first, only rows with a positive score.
+
+        With ``correct_typos``, a query word missing from the corpus vocabulary is also searched
+        as its closest vocabulary word (see :class:`Speller`): "migranes" finds "migraines".
+        """
         k = min(k, self.size)
         if k <= 0 or not queries:
             return [(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in queries]
         tokens = tokenize(queries)
+        if correct_typos:
+            tokens = [self.speller().correct_all(t) for t in tokens]
         out: list[tuple[np.ndarray, np.ndarray]] = []
         # Queries with no known token would make bm25s score every document 0; skip them.
         known = [i for i, t in enumerate(tokens) if any(w in self._vocab for w in t)]
@@ -83,6 +91,14 @@ class KeywordIndex:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
 
+    def speller(self) -> Speller:
+        """The typo corrector over this index's vocabulary (built on first use)."""
+        speller = getattr(self, "_speller", None)
+        if speller is None:
+            indptr = np.asarray(self._retriever.scores.get("indptr", np.zeros(1)))
+            speller = self._speller = Speller(self._vocab, np.diff(indptr))
+        return speller
+
     @property
     def _vocab(self) -> dict[str, int]:
         return getattr(self._retriever, "vocab_dict", None) or {}
@@ -99,3 +115,73 @@ class KeywordIndex:
 
         retriever = bm25s.BM25.load(str(folder / BM25_FOLDER), show_progress=False)
         return cls(retriever, size)
+
+
+class Speller:
+    """Maps a word missing from the vocabulary to the most frequent vocabulary word one edit away.
+
+    Symmetric-delete lookup (Garbe's SymSpell): every vocabulary word is indexed under itself
+    and each of its one-letter deletions, so a lookup costs a few dictionary probes, not a scan
+    of the vocabulary; candidates are then checked to be one insertion, deletion, substitution
+    or transposition away. Short words (under ``min_length`` characters, after stemming) are left
+    alone: one edit turns them into too many other words.
+    """
+
+    def __init__(self, vocab: dict[str, int], document_frequency: np.ndarray, min_length: int = 5):
+        self.min_length = min_length
+        self._words = {i: w for w, i in vocab.items() if w}
+        self._known = set(self._words.values())
+        self._df = document_frequency
+        self._variants: dict[str, list[int]] = {}
+        for word, i in vocab.items():
+            if len(word) >= min_length - 1:
+                for variant in {word, *_deletions(word)}:
+                    self._variants.setdefault(variant, []).append(i)
+
+    def correct(self, word: str) -> str | None:
+        """The most frequent vocabulary word one edit from ``word``; None if none."""
+        found = self.candidates(word)
+        return found[0] if found else None
+
+    def candidates(self, word: str, limit: int = 3) -> list[str]:
+        """Vocabulary words one edit from ``word``, most frequent first (at most ``limit``)."""
+        if len(word) < self.min_length:
+            return []
+        found: set[int] = set()
+        for variant in {word, *_deletions(word)}:
+            found.update(self._variants.get(variant, ()))
+        near = [i for i in found if i in self._words and _one_edit(word, self._words[i])]
+        df = self._df
+        near.sort(key=lambda i: (-(int(df[i]) if i < len(df) else 0), self._words[i]))
+        return [self._words[i] for i in near[:limit]]
+
+    def correct_all(self, tokens: list[str]) -> list[str]:
+        """Tokens with each unknown one followed by its corrections: when two words are one edit
+        away ("migran" -> "migrain", "migrat"), both are searched and the passage matching more
+        of the question wins."""
+        out: list[str] = []
+        for token in tokens:
+            out.append(token)
+            if token not in self._known:
+                out.extend(self.candidates(token))
+        return out
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by exactly one edit (transposition counts as one)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) < len(b):  # one insertion
+        return a[i:] == b[i + 1 :]
+    if a[i + 1 :] == b[i + 1 :]:  # one substitution
+        return True
+    return i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]

@@ -113,7 +113,9 @@ class Searcher:
             focus[resolved] += self.embedder.encode([cleaned[i] for i in resolved], "query")
         depth = max(s.candidate_depth, k)
         dense_scores, dense_ids = self.index.dense.search(qvecs, depth)
-        keyword_results = self.index.keywords.search(effective, depth)
+        keyword_results = self.index.keywords.search(
+            effective, depth, correct_typos=s.correct_typos
+        )
         answers = []
         for i in range(len(queries)):
             candidates = self._candidates(

@@ -62,6 +62,7 @@ class SearchSettings:
     rrf_k: int = 60
     alpha: float = 0.5  # weight of the dense scores in convex fusion
     hubness_weight: float = 0.0  # CSLS-style correction of dense scores in hybrid modes
+    correct_typos: bool = True  # BM25 also searches an unknown word's one-edit correction
     abstain_threshold: float = 0.27
     duplicate_threshold: float = 0.95
     max_query_chars: int = 2000

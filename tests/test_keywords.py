@@ -1,0 +1,77 @@
+"""BM25 keyword search: plain retrieval and the one-edit typo correction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qa.keywords import KeywordIndex, Speller, _one_edit
+
+TEXTS = [
+    "Ketamine can help with migraines and other chronic pain.",
+    "Depression that resists treatment may respond to ketamine.",
+    "Blood pressure may rise for a short time after an infusion.",
+    "Migration of birds is not a medical topic.",
+]
+
+
+@pytest.fixture(scope="module")
+def index() -> KeywordIndex:
+    return KeywordIndex.build(TEXTS)
+
+
+def test_typos_find_their_word_only_when_asked(index: KeywordIndex) -> None:
+    [(plain, _)] = index.search(["migranes"], 4)
+    [(fixed, scores)] = index.search(["migranes"], 4, correct_typos=True)
+    assert list(plain) == []
+    # "migran" is one edit from both "migrain" and "migrat" (migration): both are searched.
+    assert sorted(fixed) == [0, 3] and min(scores) > 0
+
+
+@pytest.mark.parametrize(
+    ("typo", "row"), [("depresion", 1), ("blod presure", 2), ("bloood", 2), ("ketamin", 0)]
+)
+def test_common_typos_are_corrected(index: KeywordIndex, typo: str, row: int) -> None:
+    [(rows, _)] = index.search([typo], 4, correct_typos=True)
+    assert row in rows[:2]
+
+
+def test_known_words_and_short_words_are_left_alone(index: KeywordIndex) -> None:
+    speller = index.speller()
+    assert speller.correct_all(["migrain"]) == ["migrain"]  # known (stemmed) word
+    assert speller.correct("pam") is None  # too short to correct safely
+    assert speller.correct("zzzzzz") is None
+
+
+def test_the_most_frequent_candidate_wins() -> None:
+    vocab = {"cable": 0, "table": 1}
+    speller = Speller(vocab, np.array([1, 5]))
+    assert speller.correct("xable") == "table"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("abcde", "abxde", True),  # substitution
+        ("abcde", "abdce", True),  # transposition
+        ("abcde", "abcdef", True),  # insertion
+        ("abcde", "abde", True),  # deletion
+        ("abcde", "abcde", False),  # same word
+        ("abcde", "cabde", False),  # two edits
+        ("abcde", "abc", False),
+    ],
+)
+def test_one_edit(a: str, b: str, expected: bool) -> None:
+    assert _one_edit(a, b) is expected
+    assert _one_edit(b, a) is expected
+
+
+@given(st.text(alphabet="abcdef", min_size=5, max_size=8), st.data())
+def test_any_single_deletion_is_found_back(word: str, data: st.DataObject) -> None:
+    position = data.draw(st.integers(0, len(word) - 1))
+    typo = word[:position] + word[position + 1 :]
+    speller = Speller({word: 0}, np.array([1]))
+    if len(typo) >= speller.min_length:
+        assert speller.correct(typo) == word
