@@ -58,7 +58,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--repeat", type=int, default=3, help="runs per runner on the small corpus (median kept)"
     )
     parser.add_argument(
-        "--large-repeat", type=int, default=2, help="runs per runner on the larger folder"
+        "--large-repeat", type=int, default=3, help="runs per runner on the larger folder"
     )
     parser.add_argument("--quick", action="store_true", help="1 run each, 40 larger documents")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
@@ -232,6 +232,9 @@ def measure(corpus: Path, repeat: int, work: Path) -> dict[str, Any]:
             "passages": passages,
             "seconds": seconds,
             "passages_per_second": passages / seconds,
+            # Two torch threads on two cores stall whenever anything else runs: the best run
+            # shows what the machine can do, the median what a run typically gets.
+            "best_seconds": min(r["seconds"] for r in results),
             "encode_seconds": statistics.median(r["encode_seconds"] for r in results),
             "peak_rss_mib": mib(max(r["peak_rss_bytes"] for r in results)),
             "peak_over_ready_mib": mib(
@@ -241,6 +244,9 @@ def measure(corpus: Path, repeat: int, work: Path) -> dict[str, Any]:
             "runs": results,
         }
     summary["ratio_seconds"] = ratio(summary["engine"]["seconds"], summary["baseline"]["seconds"])
+    summary["ratio_best_seconds"] = ratio(
+        summary["engine"]["best_seconds"], summary["baseline"]["best_seconds"]
+    )
     summary["ratio_peak_rss"] = ratio(
         summary["engine"]["peak_rss_mib"], summary["baseline"]["peak_rss_mib"]
     )
@@ -282,10 +288,12 @@ def report(result: dict[str, Any]) -> str:
                     r["passages"],
                     r["seconds"],
                     r["passages_per_second"],
+                    r["passages"] / r["best_seconds"],
                     r["encode_seconds"] / r["seconds"] * 100,
                     r["peak_rss_mib"],
                     r["peak_over_ready_mib"],
                     corpus["ratio_seconds"] if runner == "engine" else 1.0,
+                    corpus["ratio_best_seconds"] if runner == "engine" else 1.0,
                     corpus["ratio_peak_rss"] if runner == "engine" else 1.0,
                 ]
             )
@@ -303,17 +311,20 @@ def report(result: dict[str, Any]) -> str:
                     "passages",
                     "seconds",
                     "passages/s",
+                    "best p/s",
                     "% encode",
                     "peak RSS MiB",
                     "over model MiB",
                     "x time",
+                    "x best",
                     "x peak",
                 ],
                 rows,
             ),
             "",
-            "x time / x peak: engine over baseline (above 1 = slower / bigger). 'over model':",
-            "peak RSS minus RSS after the model was loaded and warm.",
+            "seconds, passages/s: median run; best p/s: fastest run. x time, x best, x peak:",
+            "engine over baseline (above 1 = slower / bigger). 'over model': peak RSS minus",
+            "RSS after the model was loaded and warm (highest run).",
         ]
     )
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import tempfile
 import time
@@ -140,17 +141,24 @@ def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean(hits)) / truth.shape[1]
 
 
-def single_query_latency(search: Callable[[np.ndarray], Any], queries: np.ndarray) -> Latency:
-    """One query at a time, as a visitor's question arrives (after 10 untimed warm-up calls)."""
-    for query in queries[:10]:
-        search(query.reshape(1, -1))
-    seconds = []
-    for query in queries:
+def alternating_latency(
+    searches: Sequence[Callable[[np.ndarray], Any]], queries: np.ndarray
+) -> list[Latency]:
+    """Single-query latency of several searches, one query at a time as a visitor's question
+    arrives, taking turns on each query (rotating who goes first) so that a slow patch of the
+    machine hits all of them alike. Ten untimed warm-up queries each first."""
+    for search in searches:
+        for query in queries[:10]:
+            search(query.reshape(1, -1))
+    seconds: list[list[float]] = [[] for _ in searches]
+    for number, query in enumerate(queries):
         row = query.reshape(1, -1)
-        started = time.perf_counter()
-        search(row)
-        seconds.append(time.perf_counter() - started)
-    return Latency.of(seconds)
+        for turn in range(len(searches)):
+            which = (number + turn) % len(searches)
+            started = time.perf_counter()
+            searches[which](row)
+            seconds[which].append(time.perf_counter() - started)
+    return [Latency.of(values) for values in seconds]
 
 
 def built(make: Callable[[], Any]) -> tuple[Any, float, int]:
@@ -174,7 +182,8 @@ def row(
     label: str,
     build: tuple[Any, float, int],
     faiss_index: Any,
-    search: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]],
+    latency: Latency,
+    found: np.ndarray,
     data: Data,
     *,
     on_disk: float = float("nan"),
@@ -183,28 +192,57 @@ def row(
     import faiss
 
     _, seconds, grown = build
-    faiss.omp_set_num_threads(1)
     return {
         "index": label,
         "build_s": seconds,
         "faiss_mib": mib(faiss.serialize_index(faiss_index).nbytes),
         "disk_mib": on_disk,
         "rss_growth_mib": mib(grown),
-        "latency": single_query_latency(lambda q: search(q, K), data.timed).as_dict(),
-        "recall_at_10": recall_at_k(search(data.queries, K)[1], data.truth),
+        "latency": latency.as_dict(),
+        "recall_at_10": recall_at_k(found, data.truth),
     }
 
 
-def flat_row(data: Data) -> dict[str, Any]:
+def exact_rows(data: Data, baseline_build: tuple[Any, float, int]) -> list[dict[str, Any]]:
+    """The baseline and the engine's flat index, timed query by query in turns."""
+    import faiss
+
     from qa.vectors import DenseIndex
 
+    baseline = baseline_build[0]
     build = built(lambda: DenseIndex(data.vectors, IndexSettings(kind="flat")))
     dense = build[0]
+    faiss.omp_set_num_threads(1)
+    base_latency, flat_latency = alternating_latency(
+        [lambda q: baseline.search(q, K), lambda q: dense.search(q, K)], data.timed
+    )
+    faiss.omp_set_num_threads(os.cpu_count() or 1)  # recall needs no timing: batch on all cores
     # DenseIndex keeps its FAISS object private; the benchmark reads it only to measure its size.
-    return row("DenseIndex flat", build, dense._index, dense.search, data, on_disk=disk_mib(dense))
+    return [
+        row(
+            "baseline IndexFlatIP",
+            baseline_build,
+            baseline,
+            base_latency,
+            baseline.search(data.queries, K)[1],
+            data,
+        ),
+        row(
+            "DenseIndex flat",
+            build,
+            dense._index,
+            flat_latency,
+            dense.search(data.queries, K)[1],
+            data,
+            on_disk=disk_mib(dense),
+        ),
+    ]
 
 
 def hnsw_rows(data: Data, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The engine's HNSW index, built once and searched at each efSearch (timed in turns)."""
+    import faiss
+
     from qa.vectors import DenseIndex
 
     settings = IndexSettings(kind="hnsw", hnsw_m=args.m, hnsw_ef_construction=args.ef_construction)
@@ -216,16 +254,32 @@ def hnsw_rows(data: Data, args: argparse.Namespace) -> list[dict[str, Any]]:
     )
     build = built(lambda: DenseIndex(data.vectors, settings))
     dense = build[0]
+    faiss.omp_set_num_threads(1)
+
+    def at_ef(ef: int) -> Callable[[np.ndarray], Any]:
+        at = replace(settings, hnsw_ef_search=ef)
+
+        def search(queries: np.ndarray) -> Any:
+            dense.settings = at  # DenseIndex.search reads efSearch from its settings
+            return dense.search(queries, K)
+
+        return search
+
+    searches = [at_ef(ef) for ef in args.ef_search]
+    latencies = alternating_latency(searches, data.timed)
     on_disk = disk_mib(dense)
-    rows = []
-    for ef in args.ef_search:
-        dense.settings = replace(settings, hnsw_ef_search=ef)
-        rows.append(
-            row(
-                f"DenseIndex hnsw ef={ef}", build, dense._index, dense.search, data, on_disk=on_disk
-            )
+    return [
+        row(
+            f"DenseIndex hnsw ef={ef}",
+            build,
+            dense._index,
+            latency,
+            search(data.queries)[1],
+            data,
+            on_disk=on_disk,
         )
-    return rows
+        for ef, search, latency in zip(args.ef_search, searches, latencies, strict=True)
+    ]
 
 
 def measure_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -249,9 +303,9 @@ def measure_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     faiss.omp_set_num_threads(cores)  # the exact answers, batched on every core (not timed)
     truth = baseline.search(queries, K)[1]
     data = Data(vectors, queries, queries[: args.latency_queries], truth)
-    rows = [row("baseline IndexFlatIP", build, baseline, baseline.search, data)]
+    rows = exact_rows(data, build)
     del build, baseline
-    rows += [flat_row(data), *hnsw_rows(data, args)]
+    rows += hnsw_rows(data, args)
     base = rows[0]
     for r in rows:
         r["x_build"] = ratio(r["build_s"], base["build_s"])
