@@ -7,6 +7,10 @@ the modes question by question (so drift in CPU speed hits all alike), is what a
 retrieval script does: ``SentenceTransformer(path).encode(q, normalize_embeddings=True)`` and
 ``faiss.IndexFlatIP.search`` over the same passage vectors, with no BM25, fusion or highlight.
 
+Also reported: single-turn questions apart from follow-ups, the mean time of each stage of a
+search (one extra pass with the stages wrapped), and a pass of the baseline and hybrid at the
+libraries' default thread count (the engine leaves one OpenMP thread, which torch shares).
+
 Run from the repository root::
 
     .venv/bin/python benchmarks/query_latency.py            # about a minute
