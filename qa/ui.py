@@ -71,7 +71,9 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 # Routes of Gradio that the chat never uses and that should not take visitors' bytes.
-BLOCKED_PATHS = ("/gradio_api/upload", "/gradio_api/monitoring")
+# /gradio_api/run is the queue-bypassing API: closed by queue(api_open=False) too, but Gradio
+# answers 500 for a name it does not know; here every path under it is a plain 404.
+BLOCKED_PATHS = ("/gradio_api/upload", "/gradio_api/monitoring", "/gradio_api/run")
 
 CSS = """
 .qa-intro h1 { font-size: 1.35rem; margin: 0 0 .25rem; font-weight: 600; }

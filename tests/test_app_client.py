@@ -99,6 +99,8 @@ def test_queue_bypass_and_unused_routes_are_closed(url: str) -> None:
     # /run skips the queue (and so its size and concurrency limits): api_open=False.
     run = httpx.post(f"{url}/gradio_api/run/ask", json={"data": ["compost", None]})
     assert run.status_code == 404
+    unknown = httpx.post(f"{url}/gradio_api/run/predict", json={"data": ["compost"]})
+    assert unknown.status_code == 404  # not Gradio's 500 for a name it does not know
     for path in ("/gradio_api/upload", "/gradio_api/monitoring", "/openapi.json", "/docs"):
         assert httpx.get(f"{url}{path}").status_code == 404, path
     upload = httpx.post(f"{url}/gradio_api/upload", files={"files": ("a.txt", b"x")})
