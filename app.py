@@ -72,7 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def create_app(args: argparse.Namespace, *, say: Any = print) -> ChatApp:
     """Open (building or rebuilding as needed) the index, warm the model, open the store and
     build the chat. Progress goes to the terminal."""
-    from qa.api import corpus_search_settings
+    from qa.api import corpus_search_settings, corpus_settings_for
     from qa.embedders import default_embedder
     from qa.live import LiveSearcher
     from qa.store import Store
@@ -83,6 +83,7 @@ def create_app(args: argparse.Namespace, *, say: Any = print) -> ChatApp:
         args.index,
         default_embedder(),
         corpus_search_settings(args.corpus),
+        corpus_settings=corpus_settings_for(args.corpus),
         progress=True,
         say=say,
     )

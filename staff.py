@@ -77,7 +77,7 @@ def create_app(
     """Open the visitors' index (building it if needed) and the feedback store, and build the
     staff view over them. ``settings`` default to the visitors' app's (the corpus's calibrated
     settings, see qa.api.corpus_search_settings)."""
-    from qa.api import corpus_search_settings
+    from qa.api import corpus_search_settings, corpus_settings_for
     from qa.embedders import default_embedder
     from qa.live import LiveSearcher
     from qa.staff_ui import build_staff_app
@@ -88,6 +88,7 @@ def create_app(
         args.index,
         embedder or default_embedder(),
         settings or corpus_search_settings(args.corpus),
+        corpus_settings=corpus_settings_for(args.corpus),
         say=say,
     )
     store = Store(args.data / "qa.sqlite3")

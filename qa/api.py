@@ -9,12 +9,33 @@ from qa.index import Say, ensure_index
 from qa.search import Searcher
 from qa.settings import (
     CORPUS_SETTINGS_FILE,
+    CORPUS_TITLES_FILE,
     CorpusSettings,
     IndexSettings,
     PassageSettings,
     SearchSettings,
     search_settings_from,
 )
+
+
+def corpus_settings_for(corpus_dir: Path | str) -> CorpusSettings:
+    """How to read a corpus folder: the defaults, plus the titles in its ``.qa-titles.json``."""
+    import json
+
+    from qa.errors import InputError
+
+    path = Path(corpus_dir) / CORPUS_TITLES_FILE
+    if not path.is_file():
+        return CorpusSettings()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in data.items()
+    ):
+        raise InputError(f'{path} must map file paths to titles: {{"a.txt": "Title"}}')
+    return CorpusSettings(titles=tuple(sorted((k, v.strip()) for k, v in data.items())))
 
 
 def corpus_search_settings(corpus_dir: Path | str) -> SearchSettings:
@@ -46,7 +67,7 @@ def open_searcher(
     *,
     embedder: Embedder | None = None,
     search_settings: SearchSettings | None = None,
-    corpus_settings: CorpusSettings = CorpusSettings(),
+    corpus_settings: CorpusSettings | None = None,
     passage_settings: PassageSettings = PassageSettings(),
     index_settings: IndexSettings = IndexSettings(),
     progress: bool = False,
@@ -55,10 +76,12 @@ def open_searcher(
     """Load the index for ``corpus_dir`` (building or rebuilding it when missing, stale or
     corrupted, and saying so) and return a ready searcher with its model loaded.
 
-    Without ``search_settings``, the corpus's calibrated settings are used (see
-    :func:`corpus_search_settings`)."""
+    Without ``search_settings`` or ``corpus_settings``, the corpus folder's own are used (see
+    :func:`corpus_search_settings` and :func:`corpus_settings_for`)."""
     if search_settings is None:
         search_settings = corpus_search_settings(corpus_dir)
+    if corpus_settings is None:
+        corpus_settings = corpus_settings_for(corpus_dir)
     embedder = embedder or default_embedder()
     warm_up = getattr(embedder, "warm_up", None)
     if warm_up is not None:

@@ -76,12 +76,16 @@ def main() -> None:
 @translate_errors
 def build(corpus_dir: Path, index_dir: Path) -> None:
     """Read, split, embed and index the corpus (atomically replacing any previous index)."""
+    from qa.api import corpus_settings_for
     from qa.embedders import default_embedder
     from qa.index import build_index
 
+    corpus_settings = corpus_settings_for(corpus_dir)  # refuse a bad titles file before loading
     embedder = default_embedder()
     embedder.warm_up()
-    index = build_index(corpus_dir, index_dir, embedder, progress=True, say=_say)
+    index = build_index(
+        corpus_dir, index_dir, embedder, corpus_settings=corpus_settings, progress=True, say=_say
+    )
     m = index.manifest
     click.echo(
         f"Indexed {m['corpus']['documents']} documents as {m['passages']['count']} passages "

@@ -168,7 +168,7 @@ def read_document(text: str, source: str, settings: CorpusSettings = CorpusSetti
     return Document(
         doc_id=stable_id(source),
         source=source,
-        title=recover_title(text, source, dropped),
+        title=dict(settings.titles).get(source) or recover_title(text, source, dropped),
         text=text,
         dropped=dropped,
     )

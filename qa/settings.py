@@ -14,11 +14,14 @@ class CorpusSettings:
     """How corpus files are read and which page furniture is dropped.
 
     ``extra_furniture`` adds regular expressions (matched against a whole stripped line,
-    case-insensitive) to the built-in list in :mod:`qa.documents`.
+    case-insensitive) to the built-in list in :mod:`qa.documents`. ``titles`` gives
+    (source, title) pairs that replace the recovered title, for documents that have no title
+    line (see :data:`CORPUS_TITLES_FILE`).
     """
 
     extensions: tuple[str, ...] = (".txt", ".md")
     extra_furniture: tuple[str, ...] = ()
+    titles: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,9 @@ class SearchSettings:
 #: It is hidden, so it is neither read as a document nor part of the corpus fingerprint:
 #: recalibrating never forces a rebuild.
 CORPUS_SETTINGS_FILE = ".qa-search.json"
+#: The file, inside a corpus folder, that names documents whose text has no title line:
+#: {"relative/path.txt": "Title"}. Part of the corpus settings, so a change rebuilds the index.
+CORPUS_TITLES_FILE = ".qa-titles.json"
 
 
 def search_settings_from(data: dict[str, Any], source: str = "settings") -> SearchSettings:

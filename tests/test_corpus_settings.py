@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from qa.api import corpus_search_settings, open_searcher
+from qa.api import corpus_search_settings, corpus_settings_for, open_searcher
 from qa.errors import InputError
 from qa.index import corpus_fingerprint
-from qa.settings import CORPUS_SETTINGS_FILE, SearchSettings
+from qa.settings import CORPUS_SETTINGS_FILE, CORPUS_TITLES_FILE, SearchSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,3 +73,36 @@ def test_the_default_corpus_ships_calibrated_settings() -> None:
     settings = corpus_search_settings(ROOT / "corpus")
     assert settings != SearchSettings()
     assert 0 < settings.abstain_threshold < 1
+
+
+def test_titles_file_names_documents_without_a_title_line(
+    tiny_corpus: Path, tmp_path: Path, hashing_embedder
+) -> None:  # type: ignore[no-untyped-def]
+    source = sorted(p.name for p in tiny_corpus.glob("*.txt"))[0]
+    (tiny_corpus / CORPUS_TITLES_FILE).write_text(
+        json.dumps({source: "  A Title Chosen By Staff "}), encoding="utf-8"
+    )
+    assert corpus_settings_for(tiny_corpus).titles == ((source, "A Title Chosen By Staff"),)
+    said: list[str] = []
+    searcher = open_searcher(tiny_corpus, tmp_path / "index", embedder=hashing_embedder)
+    titles = {d.source: d.title for d in searcher.index.documents.values()}
+    assert titles[source] == "A Title Chosen By Staff"
+    # Changing a title is a change of corpus settings: the index is rebuilt, saying why.
+    (tiny_corpus / CORPUS_TITLES_FILE).write_text(json.dumps({source: "New"}), encoding="utf-8")
+    searcher = open_searcher(
+        tiny_corpus, tmp_path / "index", embedder=hashing_embedder, say=said.append
+    )
+    assert {d.source: d.title for d in searcher.index.documents.values()}[source] == "New"
+    assert any("Rebuilding" in line for line in said)
+
+
+@pytest.mark.parametrize("data", [["a.txt"], {"a.txt": ""}, {"a.txt": 3}])
+def test_a_bad_titles_file_is_refused(tmp_path: Path, data: object) -> None:
+    (tmp_path / CORPUS_TITLES_FILE).write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InputError, match="map file paths to titles"):
+        corpus_settings_for(tmp_path)
+
+
+def test_the_default_corpus_titles_name_real_files() -> None:
+    titles = dict(corpus_settings_for(ROOT / "corpus").titles)
+    assert titles and all((ROOT / "corpus" / source).is_file() for source in titles)
