@@ -104,13 +104,15 @@ class Searcher:
         ]
         if not queries:
             return []
-        qvecs = self.embedder.encode(effective, "query")
         # The best sentence is judged against the visitor's own words as well as the resolved
         # query: after "side effects?" -> "do they go away?", the sentence about them subsiding.
+        # Both go through the model in one call (a second call nearly doubled a follow-up's cost).
         resolved = [i for i, (a, b) in enumerate(zip(cleaned, effective, strict=True)) if a != b]
+        encoded = self.embedder.encode([*effective, *(cleaned[i] for i in resolved)], "query")
+        qvecs = encoded[: len(effective)]
         focus = qvecs.copy()
         if resolved:
-            focus[resolved] += self.embedder.encode([cleaned[i] for i in resolved], "query")
+            focus[resolved] += encoded[len(effective) :]
         depth = max(s.candidate_depth, k)
         dense_scores, dense_ids = self.index.dense.search(qvecs, depth)
         keyword_results = self.index.keywords.search(
