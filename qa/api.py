@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from qa.embedders import Embedder, default_embedder
+from qa.errors import InputError
 from qa.index import Say, ensure_index
 from qa.search import Searcher
 from qa.settings import (
@@ -18,19 +21,22 @@ from qa.settings import (
 )
 
 
-def corpus_settings_for(corpus_dir: Path | str) -> CorpusSettings:
-    """How to read a corpus folder: the defaults, plus the titles in its ``.qa-titles.json``."""
-    import json
-
-    from qa.errors import InputError
-
-    path = Path(corpus_dir) / CORPUS_TITLES_FILE
+def _corpus_file(path: Path) -> Any:
+    """The parsed JSON of a hidden corpus settings file, or None when there is none."""
     if not path.is_file():
-        return CorpusSettings()
+        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path} is not valid JSON: {exc}") from exc
+
+
+def corpus_settings_for(corpus_dir: Path | str) -> CorpusSettings:
+    """How to read a corpus folder: the defaults, plus the titles in its ``.qa-titles.json``."""
+    path = Path(corpus_dir) / CORPUS_TITLES_FILE
+    data = _corpus_file(path)
+    if data is None:
+        return CorpusSettings()
     if not isinstance(data, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in data.items()
     ):
@@ -45,17 +51,10 @@ def corpus_search_settings(corpus_dir: Path | str) -> SearchSettings:
     questions: calibrate them on a labelled question set (``qa eval --questions --sweep``)
     and keep them beside the documents.
     """
-    import json
-
-    from qa.errors import InputError
-
     path = Path(corpus_dir) / CORPUS_SETTINGS_FILE
-    if not path.is_file():
+    data = _corpus_file(path)
+    if data is None:
         return SearchSettings()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path} is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise InputError(f"{path} must hold a JSON object")
     return search_settings_from(data, str(path))
