@@ -56,6 +56,9 @@ EVAL_MODES = (*MODES, "hybrid-rrf", "hybrid-convex")
                    "a name containing {mode}).")
 @click.option("--threshold", type=click.FloatRange(-1, 1), default=None,
               help="Questions: abstention threshold (cosine) instead of the default.")
+@click.option("--author-evidence", is_flag=True,
+              help="Questions: count only the author's evidence phrases, not those added by "
+                   "pooled judging (evidence_pooled).")
 @click.option("--sweep", "show_sweep", is_flag=True,
               help="Questions: print the whole abstention-threshold trade-off table.")
 @click.option("--max-false-abstention", type=click.FloatRange(0, 1), default=0.05,
@@ -162,7 +165,8 @@ def beir_table(report: Mapping[str, Any]) -> str:
 
 
 def _run_questions(questions_file: Path, modes: Sequence[str], k: int | None,
-                   threshold: float | None, show_sweep: bool, max_false_abstention: float,
+                   threshold: float | None, author_evidence: bool, show_sweep: bool,
+                   max_false_abstention: float,
                    compare_file: Path | None, report_file: Path | None, corpus_dir: Path,
                    index_dir: Path, **_: Any) -> None:
     from qa.api import corpus_search_settings, open_searcher
@@ -171,7 +175,7 @@ def _run_questions(questions_file: Path, modes: Sequence[str], k: int | None,
 
     if len(modes) > 1 or (modes and modes[0] not in MODES):
         raise click.UsageError(f"questions are evaluated in one mode: one of {', '.join(MODES)}")
-    questions = load_questions(questions_file)
+    questions = load_questions(questions_file, pooled=not author_evidence)
     old = _read_report(compare_file) if compare_file else None
     overrides: dict[str, Any] = {"mode": modes[0]} if modes else {}
     if threshold is not None:
@@ -209,6 +213,10 @@ def questions_table(report: Mapping[str, Any], *, show_sweep: bool = False) -> s
             f"{_share(row['off_topic_abstained'], row['off_topic']):>15} "
             f"{_share(row['near_domain_abstained'], row['near_domain']):>17}"
         )
+    lines += ["", "95% intervals (Wilson): " + "; ".join(
+        f"{split} hit@1 {_interval(row['hit@1_ci95'])} hit@3 {_interval(row['hit@3_ci95'])}"
+        for split, row in report["summary"].items() if row["answerable"]
+    )]
     misses = report["misses"]
     lines += ["", f"Misses ({len(misses)}):"]
     for miss in misses:
@@ -250,6 +258,10 @@ def questions_table(report: Mapping[str, Any], *, show_sweep: bool = False) -> s
         lines.append(f"warning: the sweep's replay disagrees with the engine on "
                      f"{len(report['replay_mismatches'])} question(s)")
     return "\n".join(lines)
+
+
+def _interval(bounds: Sequence[float]) -> str:
+    return f"{bounds[0]:.2f}-{bounds[1]:.2f}"
 
 
 def sweep_table(

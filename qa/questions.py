@@ -4,8 +4,10 @@ abstention threshold, and a question-by-question diff of two runs.
 A line of the question file is ``{"id", "question", "history": [...], "evidence": [...]}`` for a
 question the corpus answers (a shown passage is relevant when it contains one of the evidence
 phrases, with case, whitespace and quote style folded), or ``{"id", "question", "answerable":
-false}`` for one it does not cover. ``split`` is "calibration" (the default: may tune thresholds)
-or "holdout" (reported, never tuned on).
+false}`` for one it does not cover. ``evidence_pooled`` holds more phrases found by pooled
+judging (TREC-style: the top passages of several retrievers, graded blind by an assessor); they
+count unless the file is loaded with ``pooled=False``. ``split`` is "calibration" (the default:
+may tune thresholds) or "holdout" (reported, never tuned on).
 
 The sweep does not search once per threshold: it collects every candidate once and replays the
 engine's rule over them (a passage is shown when its cosine clears the threshold and it is not a
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qa.errors import InputError
-from qa.metrics import hit_at, mrr_at
+from qa.metrics import hit_at, hit_interval, mrr_at
 
 if TYPE_CHECKING:
     from qa.records import Answer
@@ -51,7 +53,7 @@ class Question:
     id: str
     question: str
     history: tuple[str, ...] = ()
-    evidence: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()  # what counts as relevant: the author's, plus pooled ones
     answerable: bool = True
     split: str = "calibration"
     kind: str = ""  # for a question the corpus does not cover: one of KINDS
@@ -68,8 +70,10 @@ def is_relevant(text: str, evidence: Iterable[str]) -> bool:
     return any(fold(phrase) in folded for phrase in evidence)
 
 
-def load_questions(path: Path | str) -> list[Question]:
-    """Parse a question file; a bad line is an InputError that names its line number."""
+def load_questions(path: Path | str, *, pooled: bool = True) -> list[Question]:
+    """Parse a question file; a bad line is an InputError that names its line number.
+
+    With ``pooled=False`` only the author's ``evidence`` counts, not ``evidence_pooled``."""
     from qa.beir import read_jsonl
 
     path = Path(path)
@@ -89,12 +93,16 @@ def load_questions(path: Path | str) -> list[Question]:
         evidence = row.get("evidence") or []
         if not isinstance(answerable, bool):
             raise InputError(f'{where}: "answerable" must be true or false')
-        if not isinstance(evidence, list) or not all(isinstance(e, str) and e for e in evidence):
-            raise InputError(f'{where}: "evidence" must be a list of phrases')
+        extra = row.get("evidence_pooled") or []
+        for name, value in (("evidence", evidence), ("evidence_pooled", extra)):
+            if not isinstance(value, list) or not all(isinstance(e, str) and e for e in value):
+                raise InputError(f'{where}: "{name}" must be a list of phrases')
         if answerable and not evidence:
             raise InputError(f'{where}: an answerable question needs "evidence" phrases')
-        if not answerable and evidence:
+        if not answerable and (evidence or extra):
             raise InputError(f'{where}: a question marked "answerable": false has evidence')
+        if pooled:
+            evidence = [*evidence, *(e for e in extra if e not in evidence)]
         split = row.get("split", "calibration")
         if split not in SPLITS:
             raise InputError(f'{where}: "split" must be one of {", ".join(SPLITS)}')
@@ -142,8 +150,11 @@ def first_relevant(relevant_flags: Sequence[bool]) -> int | None:
     return next((n for n, flag in enumerate(relevant_flags, start=1) if flag), None)
 
 
-def summarise(outcomes: Sequence[tuple[Question, bool, int | None]]) -> dict[str, Any]:
-    """Hit rates and abstention shares over (question, abstained, first relevant rank) rows."""
+def summarise(
+    outcomes: Sequence[tuple[Question, bool, int | None]], *, intervals: bool = False
+) -> dict[str, Any]:
+    """Hit rates and abstention shares over (question, abstained, first relevant rank) rows;
+    with ``intervals``, the 95% Wilson interval of hit@1 and hit@3 too."""
     answerable = [(a, r) for q, a, r in outcomes if q.answerable]
     abstained: dict[str, list[bool]] = {kind: [] for kind in KINDS}
     for question, was_abstained, _ in outcomes:
@@ -153,6 +164,8 @@ def summarise(outcomes: Sequence[tuple[Question, bool, int | None]]) -> dict[str
     out: dict[str, Any] = {"answerable": len(answerable)}
     out.update({kind: len(flags) for kind, flags in abstained.items()})
     out.update({f"hit@{k}": round(hit_at(ranks, k), 4) for k in HIT_AT})
+    if intervals:
+        out.update({f"hit@{k}_ci95": [round(b, 4) for b in hit_interval(ranks, k)] for k in (1, 3)})
     out["mrr@5"] = round(mrr_at(ranks, 5), 4)
     out.update({f"{kind}_abstained": _share(flags) for kind, flags in abstained.items()})
     out["not_covered_abstained"] = _share([a for flags in abstained.values() for a in flags])
@@ -295,12 +308,12 @@ def evaluate_questions(
                 for hit, flag in zip(answer.hits, flags, strict=True)
             ],
         })
-    summary = {"all": summarise(outcomes)}
+    summary = {"all": summarise(outcomes, intervals=True)}
     sweeps: dict[str, list[dict[str, Any]]] = {}
     for split in SPLITS:
         ids = [i for i, q in enumerate(questions) if q.split == split]
         if ids:
-            summary[split] = summarise([outcomes[i] for i in ids])
+            summary[split] = summarise([outcomes[i] for i in ids], intervals=True)
             sweeps[split] = sweep([questions[i] for i in ids], [candidates[i] for i in ids], k=k)
     recommended = recommend(sweeps.get("calibration", []), max_false_abstention)
     if recommended is not None and "holdout" in sweeps:

@@ -9,7 +9,16 @@ import pytrec_eval
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.metrics import evaluate_run, hit_at, mean_scores, metric_names, mrr_at, trec_order, truncate
+from qa.metrics import (
+    evaluate_run,
+    hit_at,
+    hit_interval,
+    mean_scores,
+    metric_names,
+    mrr_at,
+    trec_order,
+    truncate,
+)
 
 QRELS = {"q1": {"d1": 2, "d2": 1, "d3": 0}, "q2": {"d9": 1}}
 RUN = {"q1": {"d3": 0.9, "d1": 0.8, "d4": 0.7, "d2": 0.6}}
@@ -26,6 +35,19 @@ def test_ndcg_recall_mrr_match_hand_computation() -> None:
     assert scores["q1"]["recall@100"] == 1.0
     assert scores["q1"]["mrr@1"] == 0.0
     assert scores["q1"]["mrr@10"] == 0.5
+
+
+@pytest.mark.parametrize(("hits", "n"), [(21, 32), (0, 10), (10, 10), (1, 2)])
+def test_hit_interval_is_the_wilson_score_interval(hits: int, n: int) -> None:
+    ranks = [1] * hits + [None] * (n - hits)
+    z, p = 1.959963984540054, hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    low, high = hit_interval(ranks, 1)
+    assert low == pytest.approx(max(0.0, centre - half), abs=1e-9)
+    assert high == pytest.approx(min(1.0, centre + half), abs=1e-9)
+    assert low <= p <= high
+    assert hit_interval([], 1) == (0.0, 1.0)
 
 
 def test_query_missing_from_run_scores_zero_and_counts_in_the_mean() -> None:

@@ -124,6 +124,10 @@ def test_load_questions_reads_both_kinds(question_file: Path) -> None:
         ('{"id": "x", "question": "q", "evidence": ["e"], "history": "hi"}', 'line 2: "history"'),
         ('{"id": "a1", "question": "q", "evidence": ["e"]}', "line 2: id 'a1' is used twice"),
         ('{"id": "x", "question": "q", "answerable": false, "kind": "rude"}', 'line 2: "kind"'),
+        ('{"id": "x", "question": "q", "evidence": ["e"], "evidence_pooled": "e"}',
+         'line 2: "evidence_pooled"'),
+        ('{"id": "x", "question": "q", "answerable": false, "evidence_pooled": ["e"]}',
+         "line 2: a question marked"),
     ],
 )
 def test_bad_lines_name_their_line_number(tmp_path: Path, line: str, message: str) -> None:
@@ -131,6 +135,15 @@ def test_bad_lines_name_their_line_number(tmp_path: Path, line: str, message: st
     path.write_text(json.dumps(QUESTIONS[0]) + "\n" + line + "\n")
     with pytest.raises(InputError, match=message):
         load_questions(path)
+
+
+def test_pooled_evidence_counts_unless_only_the_authors_is_asked_for(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    row = {"id": "a1", "question": "q", "evidence": ["first phrase"],
+           "evidence_pooled": ["judged phrase", "first phrase"]}
+    path.write_text(json.dumps(row) + "\n")
+    assert load_questions(path)[0].evidence == ("first phrase", "judged phrase")
+    assert load_questions(path, pooled=False)[0].evidence == ("first phrase",)
 
 
 def test_fold_and_relevance_ignore_case_whitespace_and_quote_style() -> None:
@@ -222,6 +235,8 @@ def test_evaluate_questions_on_a_tiny_corpus(corpus: Path, question_file: Path) 
     assert all(rows[f"o{i}"]["abstained"] for i in range(1, 4))
     assert [m["id"] for m in report["misses"]] == ["a5"]
     assert report["summary"]["all"]["hit@1"] == pytest.approx(5 / 6, abs=1e-4)
+    low, high = report["summary"]["all"]["hit@1_ci95"]
+    assert low < 5 / 6 < high < 1.0  # six questions: a wide interval around the share
     assert report["summary"]["all"]["off_topic_abstained"] == 1.0
     assert report["summary"]["holdout"]["answerable"] == 2
     assert report["summary"]["calibration"]["false_abstention"] == 0.25
@@ -238,7 +253,7 @@ def test_the_sweep_replay_agrees_with_the_engine(
     report = evaluate_questions(searcher_at(corpus, threshold), load_questions(question_file))
     assert report["replay_mismatches"] == []
     swept = next(p for p in report["sweep"]["points"]["holdout"] if p["threshold"] == threshold)
-    actual = report["summary"]["holdout"]
+    actual = {k: v for k, v in report["summary"]["holdout"].items() if not k.endswith("_ci95")}
     assert {k: swept[k] for k in actual} == actual
 
 
@@ -286,6 +301,7 @@ def test_cli_reports_compares_and_diffs(corpus: Path, question_file: Path, tmp_p
     assert first.exit_code == 0, first.output
     assert "hit@1" in first.output and "Misses (1):" in first.output and "a5" in first.output
     assert "Recommended threshold" in first.output and "threshold" in first.output
+    assert "95% intervals (Wilson): all hit@1" in first.output
     assert json.loads(before.read_text())["settings"]["abstain_threshold"] == 0.3
 
     second = CliRunner().invoke(main, [*common, "--threshold", "0.45", "--report", str(after),
@@ -312,3 +328,34 @@ def test_cli_rejects_a_malformed_question_file(corpus: Path, tmp_path: Path) -> 
     assert result.exit_code != 0 and "line 3" in result.output
     neither = CliRunner().invoke(main, ["eval"])
     assert neither.exit_code != 0 and "--beir" in neither.output
+
+
+# --- the shipped question set -----------------------------------------------------------------
+
+
+def test_every_evidence_phrase_of_the_shipped_set_lies_inside_one_passage() -> None:
+    # Relevance is judged passage by passage: a phrase that is nowhere in the corpus, or that
+    # straddles two passages, could never match and would turn its question into a silent miss.
+    from qa.api import corpus_settings_for
+    from qa.documents import read_corpus
+    from qa.passages import split_passages
+
+    root = Path(__file__).resolve().parent.parent
+    passages = [
+        fold(p.text)
+        for doc in read_corpus(root / "corpus", corpus_settings_for(root / "corpus"))
+        for p in split_passages(doc)
+    ]
+    questions = load_questions(root / "tests/data/questions.jsonl")
+    answerable = [q for q in questions if q.answerable]
+    assert len(answerable) >= 50 and len(questions) - len(answerable) >= 15
+    missing = [
+        (q.id, phrase)
+        for q in answerable
+        for phrase in q.evidence
+        if not any(fold(phrase) in text for text in passages)
+    ]
+    assert missing == []
+    assert sum(len(q.evidence) for q in answerable) > sum(
+        len(q.evidence) for q in load_questions(root / "tests/data/questions.jsonl", pooled=False)
+    )
