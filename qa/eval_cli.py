@@ -217,6 +217,10 @@ def questions_table(report: Mapping[str, Any], *, show_sweep: bool = False) -> s
         f"{split} hit@1 {_interval(row['hit@1_ci95'])} hit@3 {_interval(row['hit@3_ci95'])}"
         for split, row in report["summary"].items() if row["answerable"]
     )]
+    marked = report.get("highlight") or {}
+    if marked.get("judged"):
+        lines.append(f"Highlight: the marked sentence holds the evidence in "
+                     f"{marked['on_evidence']:.2f} of {marked['judged']} relevant passages shown")
     misses = report["misses"]
     lines += ["", f"Misses ({len(misses)}):"]
     for miss in misses:

@@ -29,7 +29,7 @@ from qa.errors import InputError
 from qa.metrics import hit_at, hit_interval, mrr_at
 
 if TYPE_CHECKING:
-    from qa.records import Answer
+    from qa.records import Answer, Hit
     from qa.search import Searcher
 
 SPLITS = ("calibration", "holdout")
@@ -274,8 +274,15 @@ def evaluate_questions(
     per_question: list[dict[str, Any]] = []
     outcomes: list[tuple[Question, bool, int | None]] = []
     replay_mismatches = []
+    marked: list[bool] = []  # per relevant passage shown: does the highlight hold the evidence?
     for question, answer, cands in zip(questions, answers, candidates, strict=True):
         flags = [is_relevant(hit.passage.text, question.evidence) for hit in answer.hits]
+        on_evidence = [
+            highlight_on_evidence(searcher.index.documents[hit.passage.doc_id].text, hit,
+                                  question.evidence) if flag else None
+            for hit, flag in zip(answer.hits, flags, strict=True)
+        ]
+        marked += [m for m in on_evidence if m is not None]
         shown_ids = [hit.passage.passage_id for hit in answer.hits]
         replayed = [answer.candidates[i].passage.passage_id
                     for i in shown_at(cands, settings.abstain_threshold, k)]
@@ -303,9 +310,10 @@ def evaluate_questions(
                     "section": hit.passage.section,
                     "cosine": round(hit.scores["dense"], 4),
                     "relevant": flag,
+                    "highlight_on_evidence": mark,
                     "text": _snippet(hit.passage.text),
                 }
-                for hit, flag in zip(answer.hits, flags, strict=True)
+                for hit, flag, mark in zip(answer.hits, flags, on_evidence, strict=True)
             ],
         })
     summary = {"all": summarise(outcomes, intervals=True)}
@@ -325,6 +333,7 @@ def evaluate_questions(
         "settings": {"mode": settings.mode, "k": k, "abstain_threshold": settings.abstain_threshold,
                      "candidate_depth": settings.candidate_depth},
         "summary": summary,
+        "highlight": {"judged": len(marked), "on_evidence": _share(marked)},
         "misses": [p for p in per_question if _missed(p)],
         "per_question": per_question,
         "sweep": {
@@ -335,6 +344,21 @@ def evaluate_questions(
         },
         "replay_mismatches": replay_mismatches,
     }
+
+
+def highlight_on_evidence(source: str, hit: Hit, evidence: Iterable[str]) -> bool | None:
+    """Whether the marked sentence of a relevant passage holds an evidence phrase; None when no
+    single sentence of the passage does (the phrase spans two), so the mark cannot be judged."""
+    from qa.passages import sentence_spans
+
+    passage = hit.passage
+    spans = sentence_spans(source, passage.start, passage.end) or [(passage.start, passage.end)]
+    if not any(is_relevant(source[a:b], evidence) for a, b in spans):
+        return None
+    if hit.highlight is None:
+        return False
+    a, b = hit.highlight
+    return is_relevant(source[a:b], evidence)
 
 
 def _missed(row: Mapping[str, Any]) -> bool:

@@ -243,7 +243,16 @@ class Searcher:
         )
 
     def _highlight(self, passage: Passage, qvec: np.ndarray) -> tuple[int, int]:
-        """The sentence of the passage closest to the query (absolute offsets into the source)."""
+        """The sentence of the passage that answers the query (absolute offsets into the source).
+
+        Each sentence scores its own cosine with the query plus how much the passage's match
+        depends on it: ``cos(q, s) - cos(q, passage without s)``. The cosine alone often marks
+        the topic sentence that restates the question ("it is essential to consider potential
+        side effects") instead of the next one that answers it. On the labelled question set the
+        marked sentence holds the evidence in 0.68 of the relevant passages shown, against 0.65
+        by cosine alone (``qa eval --questions``, "Highlight").
+        The vectors depend only on the passage, so they are encoded once and cached.
+        """
         with self._cache_lock:
             cached = self._sentence_cache.get(passage.passage_id)
         if cached is None:
@@ -254,7 +263,13 @@ class Searcher:
             if len(spans) == 1:
                 vecs = np.zeros((1, 1), dtype=np.float32)
             else:
-                vecs = self.embedder.encode([doc.text[a:b] for a, b in spans], "passage")
+                texts = [doc.text[a:b] for a, b in spans]
+                rest = [
+                    f"{doc.text[passage.start : a]} {doc.text[b : passage.end]}".strip()
+                    for a, b in spans
+                ]
+                encoded = self.embedder.encode([*texts, *rest], "passage")
+                vecs = encoded[: len(spans)] - encoded[len(spans) :]
             cached = (spans, vecs)
             with self._cache_lock:
                 self._sentence_cache[passage.passage_id] = cached

@@ -3,8 +3,8 @@
 The floors sit a few points under the figures measured with the corpus's settings (all
 questions: hit@1 0.769, hit@3 0.897, hit@5 0.910, off-topic abstained 1.0, false abstention 0.0;
 holdout: hit@1 0.656, hit@3 0.875; evidence as pooled-judged, see tests/data/README.md), so
-losing two or three answers fails. They are below the issue's targets (hit@1 0.85, hit@3 0.95): see the closing note of
-issue 2 for why and what would close the gap.
+losing two or three answers fails. They are below the issue's targets (hit@1 0.85, hit@3
+0.95): see the closing note of issue 2 for why and what would close the gap.
 """
 
 from __future__ import annotations
@@ -41,6 +41,13 @@ def test_holdout_is_not_far_below_calibration(report) -> None:  # type: ignore[n
     holdout = report["summary"]["holdout"]
     assert holdout["hit@1"] >= 0.60
     assert holdout["hit@3"] >= 0.78
+
+
+def test_the_highlight_lands_on_the_evidence(report) -> None:  # type: ignore[no-untyped-def]
+    # Measured 0.68 of 128 relevant passages shown (0.65 with the cosine-only rule).
+    marked = report["highlight"]
+    assert marked["judged"] >= 80
+    assert marked["on_evidence"] >= 0.62
 
 
 def test_off_topic_questions_are_abstained_on(report) -> None:  # type: ignore[no-untyped-def]

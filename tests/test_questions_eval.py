@@ -17,6 +17,7 @@ from qa.questions import (
     diff_reports,
     evaluate_questions,
     fold,
+    highlight_on_evidence,
     is_relevant,
     load_questions,
     recommend,
@@ -24,6 +25,7 @@ from qa.questions import (
     summarise,
     sweep,
 )
+from qa.records import Hit, Passage
 from qa.settings import SearchSettings
 
 SHARED = "Bees and volcanoes have nothing in common, but this sentence appears in both articles."
@@ -154,6 +156,19 @@ def test_fold_and_relevance_ignore_case_whitespace_and_quote_style() -> None:
     assert not is_relevant(passage, ["last for months"])
 
 
+def test_highlight_on_evidence_judges_the_marked_sentence() -> None:
+    source = "Title\n\nBees fan nectar. The water evaporates. It thickens into honey.\n"
+    start = source.index("Bees")
+    end = source.index("honey.") + len("honey.")
+    passage = Passage("p", "d", "bees.txt", "Title", "", start, end, source[start:end])
+    second = source.index("The water")
+    marked = Hit(passage, 1, 1.0, highlight=(second, source.index(" It thickens")))
+    assert highlight_on_evidence(source, marked, ["water evaporates"]) is True
+    assert highlight_on_evidence(source, marked, ["thickens into honey"]) is False
+    # A phrase across two sentences cannot be held by one: the mark is not judged.
+    assert highlight_on_evidence(source, marked, ["evaporates. It thickens"]) is None
+
+
 # --- the replay of the abstention rule, the sweep and its recommendation ----------------------
 
 
@@ -235,6 +250,8 @@ def test_evaluate_questions_on_a_tiny_corpus(corpus: Path, question_file: Path) 
     assert all(rows[f"o{i}"]["abstained"] for i in range(1, 4))
     assert [m["id"] for m in report["misses"]] == ["a5"]
     assert report["summary"]["all"]["hit@1"] == pytest.approx(5 / 6, abs=1e-4)
+    assert report["highlight"]["judged"] >= 5
+    assert 0.0 <= report["highlight"]["on_evidence"] <= 1.0
     low, high = report["summary"]["all"]["hit@1_ci95"]
     assert low < 5 / 6 < high < 1.0  # six questions: a wide interval around the share
     assert report["summary"]["all"]["off_topic_abstained"] == 1.0

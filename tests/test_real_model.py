@@ -42,6 +42,18 @@ def test_followup_keeps_the_topic_and_finds_that_they_pass(real_searcher: Search
     assert any("mild and transient" in t or "generally short-lived" in t for t in top3), top3
 
 
+def test_highlight_marks_the_answer_not_the_sentence_restating_the_topic(
+    real_searcher: Searcher,
+) -> None:
+    # The passage opens "While ketamine has shown promise, it is essential to consider potential
+    # side effects." (closest to the question by cosine) and answers in the next sentence.
+    answer = real_searcher.search("will ketamine make me dizzy or want to throw up")
+    cited = next(c for c in answer.citations if "dizziness, and nausea" in c.text)
+    source = (ROOT / "corpus" / cited.source).read_text(encoding="utf-8-sig")
+    a, b = cited.highlight or (0, 0)
+    assert "dissociation, dizziness, and nausea" in source[a:b]
+
+
 @pytest.mark.parametrize("question", ["What's the weather in Paris?", "asdfghjkl"])
 def test_questions_the_corpus_does_not_cover_abstain(
     real_searcher: Searcher, question: str
