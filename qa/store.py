@@ -210,7 +210,12 @@ class Store:
 
     def _check_version(self) -> None:
         conn = self._connection()
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        # One statement, so one snapshot: read apart, another process's first migration could
+        # commit between the two reads (version 0, then tables) and look like a foreign file.
+        version, tables = conn.execute(
+            "SELECT (SELECT user_version FROM pragma_user_version),"
+            " (SELECT count(*) FROM sqlite_master)"
+        ).fetchone()
         if version > SCHEMA_VERSION:
             raise StoreVersionError(
                 f"the store {self.path} has schema version {version}, newer than the "
@@ -218,7 +223,7 @@ class Store:
             )
         # Our migrations set user_version in the transaction that creates the tables, so
         # tables at version 0 belong to some other program.
-        if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        if version == 0 and tables:
             raise StoreError(f"{self.path} is an SQLite database but not a qa store")
 
     def _enable_wal(self) -> None:
