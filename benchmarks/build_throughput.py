@@ -135,17 +135,21 @@ def engine_worker(corpus: Path, index_dir: Path) -> dict[str, Any]:
     threads = torch.get_num_threads()
     ready = rss_bytes()
     encode_seconds = 0.0
-    encode = embedder.encode
 
-    def timed_encode(*args: Any, **kwargs: Any) -> Any:
-        nonlocal encode_seconds
-        started = time.perf_counter()
-        try:
-            return encode(*args, **kwargs)
-        finally:
-            encode_seconds += time.perf_counter() - started
+    def timed(encode: Any) -> Any:
+        def timed_encode(*args: Any, **kwargs: Any) -> Any:
+            nonlocal encode_seconds
+            started = time.perf_counter()
+            try:
+                return encode(*args, **kwargs)
+            finally:
+                encode_seconds += time.perf_counter() - started
 
-    embedder.encode = timed_encode  # type: ignore[method-assign]
+        return timed_encode
+
+    # The build encodes through encode_with_tokens when it keeps token vectors (the default).
+    embedder.encode = timed(embedder.encode)  # type: ignore[method-assign]
+    embedder.encode_with_tokens = timed(embedder.encode_with_tokens)  # type: ignore[method-assign]
     started = time.perf_counter()
     index = build_index(corpus, index_dir, embedder)
     seconds = time.perf_counter() - started

@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,9 @@ from qa.settings import MODES, Mode
 
 BASELINE = "baseline"
 STAGES = ("encode", "faiss", "bm25", "fusion", "highlight", "other")
+#: Hybrid without its second stage (MaxSim re-ranking), to price the second stage.
+FIRST_STAGE = "hybrid, first stage"
+RUNNERS = (*MODES, FIRST_STAGE)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -89,14 +93,16 @@ def stage_breakdown(
 ) -> dict[str, float]:
     """Mean milliseconds per question in each stage of ``Searcher.search`` for one mode.
 
-    Wraps the searcher's collaborators on the instance (the embedder's ``encode``, the FAISS
-    and BM25 ``search``, ``_candidates`` for exact cosines + fusion + hit records, and
-    ``_highlight``) for one pass, then removes the wrappers. "other" is the remainder: question
+    Wraps the searcher's collaborators on the instance (the embedder's ``encode`` and
+    ``encode_with_tokens``, the FAISS and BM25 ``search``, ``_candidates`` for exact cosines +
+    fusion + the second stage + hit records, and ``_highlight``) for one pass, then removes the
+    wrappers. "other" is the remainder: question
     cleaning, follow-up resolution, de-duplication and the answer records.
     """
     clock = StageClock()
     targets = [
         (searcher.embedder, "encode", "encode"),
+        (searcher.embedder, "encode_with_tokens", "encode"),
         (searcher.index.dense, "search", "faiss"),
         (searcher.index.keywords, "search", "bm25"),
         (searcher, "_candidates", "fusion"),
@@ -130,6 +136,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from qa.embedders import SentenceTransformerEmbedder, bundled_model_path
     from qa.index import build_index
     from qa.search import Searcher
+    from qa.settings import SearchSettings
 
     where = machine()  # (the load average at the start)
     questions = read_questions(args.questions)
@@ -142,6 +149,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         index = build_index(args.corpus, Path(tmp) / "index", embedder)
         build_seconds = time.perf_counter() - started
     searcher = Searcher(index, embedder)
+    first_stage = Searcher(index, embedder, replace(SearchSettings(), rerank_weight=0.0))
 
     # The baseline: its own model object and a FAISS index over the same passage vectors.
     model = SentenceTransformer(str(bundled_model_path()), device="cpu")
@@ -158,6 +166,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     runners: dict[str, Callable[[str, tuple[str, ...]], Any]] = {
         BASELINE: lambda q, history: baseline(q),
         **{mode: engine(mode) for mode in MODES},
+        FIRST_STAGE: lambda q, history: first_stage.search(q, history=history, k=args.k),
     }
     for question, history in questions:  # warm-up: caches, allocator, lazy imports
         for runner in runners.values():
@@ -169,6 +178,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     latency = {name: Latency.of(values) for name, values in timings.items()}
     base_stages = baseline_breakdown(model, flat, questions, args.k)
     stages = {mode: stage_breakdown(searcher, questions, mode, args.k) for mode in MODES}
+    stages[FIRST_STAGE] = stage_breakdown(first_stage, questions, "hybrid", args.k)
     # The engine leaves one OpenMP thread (qa.vectors sets it for FAISS, and torch shares the
     # runtime); what would the libraries' own default have given?
     other_threads: dict[str, Latency] = {}
@@ -209,7 +219,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "median": ratio(latency[name].median_ms, latency[BASELINE].median_ms),
                 "p95": ratio(latency[name].p95_ms, latency[BASELINE].p95_ms),
             }
-            for name in MODES
+            for name in RUNNERS
         },
         "stages_mean_ms": {BASELINE: base_stages, **stages},
         "peak_rss_mib": mib(peak_rss_bytes()),
@@ -278,12 +288,12 @@ def report(result: dict[str, Any]) -> str:
             ratios[name]["median"] if name in ratios else 1.0,
             ratios[name]["p95"] if name in ratios else 1.0,
         ]
-        for name in (BASELINE, *MODES)
+        for name in (BASELINE, *RUNNERS)
     ]
     stages = result["stages_mean_ms"]
     stage_rows = [
         [name, *(stages[name].get(stage, 0.0) for stage in (*STAGES, "total"))]
-        for name in (BASELINE, *MODES)
+        for name in (BASELINE, *RUNNERS)
     ]
     by_kind = result["latency_by_kind"]
     kinds = list(by_kind[BASELINE])
@@ -296,7 +306,7 @@ def report(result: dict[str, Any]) -> str:
                 for kind in kinds
             ),
         ]
-        for name in (BASELINE, *MODES)
+        for name in (BASELINE, *RUNNERS)
     ]
     m = result["machine"]
     return "\n".join(

@@ -2,7 +2,10 @@
 
 What is measured is what the chat engine runs: the same embedder, retrievers and
 :func:`~qa.search.rank_candidates`, with BM25-only candidates given their exact cosine before
-fusion as ``Searcher`` does. Scores are computed by :mod:`qa.metrics` (pytrec_eval).
+fusion as ``Searcher`` does, and the fused modes re-ranked by the second stage
+(:mod:`qa.rerank`) when ``SearchSettings.rerank_weight`` is positive. The cached BEIR index keeps
+no token vectors (they would be hundreds of MB); the candidates' are encoded as they come up.
+Scores are computed by :mod:`qa.metrics` (pytrec_eval).
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qa.beir import BeirDataset, BeirIndex
-from qa.embedders import Embedder
+from qa.embedders import Embedder, TokenEmbedder
 from qa.errors import InputError
+from qa.rerank import rerank_candidates
 from qa.search import extend_dense
-from qa.settings import MODES, SearchSettings
+from qa.settings import MODES, PassageSettings, SearchSettings
 
 if TYPE_CHECKING:
     pass
@@ -132,8 +136,18 @@ def run_queries(
         if mode in (r, *_FUSED)
     }
     qids = list(dataset.queries)
+    reranks = (
+        settings.rerank_weight > 0
+        and isinstance(embedder, TokenEmbedder)
+        and any(m in _FUSED for m in modes)
+    )
+    row_tokens = (
+        _RowTokens(index, dataset, embedder)
+        if reranks and isinstance(embedder, TokenEmbedder)
+        else None
+    )
     runs: dict[str, dict[str, dict[str, float]]] = {m: {} for m in modes}
-    spent: dict[Any, float] = dict.fromkeys([*asks, "encode", *modes], 0.0)
+    spent: dict[Any, float] = dict.fromkeys([*asks, "encode", "rerank", *modes], 0.0)
     bar = tqdm(total=len(qids), desc="Querying", unit="query", disable=not progress)
     for start in range(0, len(qids), batch_size):
         batch = qids[start : start + batch_size]
@@ -142,6 +156,11 @@ def run_queries(
         if any(r == "dense" for r, _ in asks):
             t = time.perf_counter()
             qvecs = embedder.encode(texts, "query", batch_size=batch_size)
+            spent["encode"] += time.perf_counter() - t
+        qtokens: list[np.ndarray] = []
+        if row_tokens is not None:
+            t = time.perf_counter()
+            qtokens = row_tokens.embedder.encode_with_tokens(texts, "query")[1]
             spent["encode"] += time.perf_counter() - t
         found: dict[tuple[str, int], Any] = {}
         for retriever, k in sorted(asks):
@@ -155,12 +174,13 @@ def run_queries(
                 )
             spent[retriever, k] += time.perf_counter() - t
         nothing = (np.zeros(0, np.int64), np.zeros(0, np.float32))
-        for i, qid in enumerate(batch):
+        orders: dict[tuple[int, str], list[tuple[int, float]]] = {}
+        for i in range(len(batch)):
             for mode in modes:
                 t = time.perf_counter()
                 if mode in ("dense", "bm25"):
                     hits = found[mode, plain][i]
-                    order = _order(
+                    orders[i, mode] = _order(
                         mode,
                         hits if mode == "dense" else nothing,
                         hits if mode == "bm25" else nothing,
@@ -171,13 +191,24 @@ def run_queries(
                     dense = extend_dense(
                         qvecs[i], found["dense", fusion_depth][i], keyword, index.dense
                     )
-                    order = _order(mode, dense, keyword, settings, index.dense.hubness)
-                docs = _to_documents(order, index.row_doc, dataset.doc_ids, depth)
-                if mode not in ("dense", "bm25"):
-                    nudged = strictly_decreasing([s for _, s in docs])
-                    docs = [(d, s) for (d, _), s in zip(docs, nudged, strict=True)]
-                runs[mode][qid] = dict(docs)
+                    orders[i, mode] = _order(mode, dense, keyword, settings, index.dense.hubness)
                 spent[mode] += time.perf_counter() - t
+        if row_tokens is not None:  # the second stage, with the whole batch's candidates encoded
+            t = time.perf_counter()
+            fused = [key for key in orders if key[1] in _FUSED]
+            row_tokens.fetch([r for key in fused for r, _ in orders[key][: settings.rerank_depth]])
+            for key in fused:
+                orders[key] = rerank_candidates(
+                    orders[key], qtokens[key[0]], row_tokens.get, settings.rerank_weight,
+                    settings.rerank_depth,
+                )[0]
+            spent["rerank"] += time.perf_counter() - t
+        for (i, mode), order in orders.items():
+            docs = _to_documents(order, index.row_doc, dataset.doc_ids, depth)
+            if mode not in ("dense", "bm25"):
+                nudged = strictly_decreasing([s for _, s in docs])
+                docs = [(d, s) for (d, _), s in zip(docs, nudged, strict=True)]
+            runs[mode][batch[i]] = dict(docs)
         bar.update(len(batch))
     bar.close()
     out = {}
@@ -187,8 +218,35 @@ def run_queries(
         seconds = spent[mode] + sum(spent[s] for s in stages)
         if mode != "bm25":
             seconds += spent["encode"]
+        if mode in _FUSED:
+            seconds += spent["rerank"] / sum(m in _FUSED for m in modes)
         out[mode] = ModeRun(mode, runs[mode], seconds)
     return out
+
+
+class _RowTokens:
+    """Token vectors of a BEIR index's rows, encoded when first needed and kept."""
+
+    def __init__(self, index: BeirIndex, dataset: BeirDataset, embedder: TokenEmbedder) -> None:
+        from qa.beir import corpus_rows
+
+        passages = index.manifest.get("passages")
+        self.texts = corpus_rows(
+            dataset, PassageSettings(**passages) if passages else None
+        ).dense_texts
+        self.embedder = embedder
+        self._tokens: dict[int, np.ndarray] = {}
+
+    def fetch(self, rows: Sequence[int]) -> None:
+        missing = list(dict.fromkeys(r for r in rows if r not in self._tokens))
+        if missing:
+            _, tokens = self.embedder.encode_with_tokens(
+                [self.texts[r] for r in missing], "passage"
+            )
+            self._tokens.update(zip(missing, (t.astype(np.float16) for t in tokens), strict=True))
+
+    def get(self, row: int) -> np.ndarray:
+        return self._tokens[row]
 
 
 def write_run(path: Path | str, run: Mapping[str, Mapping[str, float]], tag: str) -> None:

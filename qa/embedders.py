@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -40,6 +40,16 @@ class Embedder(Protocol):
     def encode(
         self, texts: Sequence[str], kind: Kind, *, batch_size: int = BATCH, progress: bool = False
     ) -> np.ndarray: ...
+
+
+@runtime_checkable
+class TokenEmbedder(Embedder, Protocol):
+    """An embedder that also gives each text's contextual token vectors (for late interaction,
+    :mod:`qa.rerank`), from the same forward pass as the text's vector."""
+
+    def encode_with_tokens(
+        self, texts: Sequence[str], kind: Kind, *, batch_size: int = BATCH, progress: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]: ...
 
 
 def bundled_model_path() -> Path:
@@ -111,6 +121,32 @@ class SentenceTransformerEmbedder:
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def encode_with_tokens(
+        self, texts: Sequence[str], kind: Kind, *, batch_size: int = BATCH, progress: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The texts' unit vectors, as :meth:`encode` gives them, and per text its unit-length
+        token vectors without [CLS], [SEP] and padding; one forward pass for both."""
+        if self._model is None:
+            self.warm_up()
+        assert self._model is not None  # for mypy: warm_up set it
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        with self._threads_for(len(texts)):
+            rows: list[dict[str, Any]] = self._model.encode(  # type: ignore[assignment]
+                list(texts),
+                batch_size=batch_size,
+                show_progress_bar=progress,
+                output_value=None,  # every output: the pooled vector and the token vectors
+                convert_to_numpy=False,
+            )
+        vectors = np.stack([row["sentence_embedding"].float().cpu().numpy() for row in rows])
+        tokens = []
+        for row in rows:
+            n = int(row["attention_mask"].sum())
+            inner = row["token_embeddings"][1 : n - 1] if n > 2 else row["token_embeddings"][:n]
+            tokens.append(_unit_rows(inner.float().cpu().numpy()))
+        return _unit_rows(vectors), tokens
+
     @contextlib.contextmanager
     def _threads_for(self, count: int) -> Iterator[None]:
         """All cores for bulk encoding (an index build), whatever the query path set.
@@ -135,6 +171,14 @@ class SentenceTransformerEmbedder:
 _TOKEN = re.compile(r"\w+")
 
 
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), as contiguous float32."""
+    out = np.ascontiguousarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.divide(out, norms, out=out, where=norms > 0)
+    return out
+
+
 class HashingEmbedder:
     """Feature-hashed bag of lower-cased words: deterministic, instant, lexical only (for tests)."""
 
@@ -150,12 +194,23 @@ class HashingEmbedder:
     ) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
-            for token in _TOKEN.findall(text.lower()):
-                digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
-                bucket = int.from_bytes(digest[:4], "little") % self.dim
-                out[row, bucket] += 1.0 if digest[4] & 1 else -1.0
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        np.divide(out, norms, out=out, where=norms > 0)
+            out[row] = self._words(text).sum(axis=0)
+        return _unit_rows(out)
+
+    def encode_with_tokens(
+        self, texts: Sequence[str], kind: Kind, *, batch_size: int = BATCH, progress: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Token vectors are the words' own hashed vectors: MaxSim is then word overlap."""
+        return self.encode(texts, kind), [_unit_rows(self._words(text)) for text in texts]
+
+    def _words(self, text: str) -> np.ndarray:
+        """One signed one-hot row per word of ``text``."""
+        words = _TOKEN.findall(text.lower())
+        out = np.zeros((len(words), self.dim), dtype=np.float32)
+        for row, token in enumerate(words):
+            digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
+            bucket = int.from_bytes(digest[:4], "little") % self.dim
+            out[row, bucket] = 1.0 if digest[4] & 1 else -1.0
         return out
 
 

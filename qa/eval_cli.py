@@ -44,6 +44,9 @@ EVAL_MODES = (*MODES, "hybrid-rrf", "hybrid-convex")
               help="BEIR: rows each retriever contributes to a fused mode.")
 @click.option("--alpha", type=click.FloatRange(0, 1), default=None,
               help="BEIR: weight of the dense score in convex fusion [the engine's setting].")
+@click.option("--rerank-weight", type=click.FloatRange(0, 100), default=None,
+              help="Weight of the second stage (MaxSim re-ranking) in hybrid modes; 0 turns it "
+                   "off [the engine's or the corpus's setting].")
 @click.option("--split-passages", is_flag=True,
               help="BEIR: cut documents into the engine's passages (a document scores as its "
                    "best passage) instead of one unit per document.")
@@ -97,8 +100,9 @@ eval_command: click.Group = _eval
 
 
 def _run_beir(beir_dir: Path, split: str, modes: Sequence[str], k: int | None, depth: int,
-              fusion_depth: int, alpha: float | None, split_passages: bool, cache_dir: Path,
-              run_out: Path | None, report_file: Path | None, **_: Any) -> None:
+              fusion_depth: int, alpha: float | None, rerank_weight: float | None,
+              split_passages: bool, cache_dir: Path, run_out: Path | None,
+              report_file: Path | None, **_: Any) -> None:
     from qa.beir import load_beir, open_beir_index
     from qa.beir_run import beir_report, run_queries, write_run
     from qa.embedders import default_embedder
@@ -115,10 +119,13 @@ def _run_beir(beir_dir: Path, split: str, modes: Sequence[str], k: int | None, d
         passage_settings=PassageSettings() if split_passages else None, progress=True, say=_say,
     )
     search = SearchSettings() if alpha is None else replace(SearchSettings(), alpha=alpha)
+    if rerank_weight is not None:
+        search = replace(search, rerank_weight=rerank_weight)
     runs = run_queries(index, dataset, embedder, modes, depth=max(depth, k),
                        fusion_depth=fusion_depth, settings=search, progress=True)
     settings = {"k": k, "depth": max(depth, k), "fusion_depth": fusion_depth,
                 "hybrid_fusion": search.fusion, "rrf_k": search.rrf_k, "alpha": search.alpha,
+                "rerank_weight": search.rerank_weight, "rerank_depth": search.rerank_depth,
                 "split_passages": split_passages}
     report = beir_report(dataset, index, runs, k=k, settings=settings)
     report["wall_seconds"] = round(time.perf_counter() - started, 3)
@@ -165,8 +172,8 @@ def beir_table(report: Mapping[str, Any]) -> str:
 
 
 def _run_questions(questions_file: Path, modes: Sequence[str], k: int | None,
-                   threshold: float | None, author_evidence: bool, show_sweep: bool,
-                   max_false_abstention: float,
+                   threshold: float | None, rerank_weight: float | None,
+                   author_evidence: bool, show_sweep: bool, max_false_abstention: float,
                    compare_file: Path | None, report_file: Path | None, corpus_dir: Path,
                    index_dir: Path, **_: Any) -> None:
     from qa.api import corpus_search_settings, open_searcher
@@ -180,6 +187,8 @@ def _run_questions(questions_file: Path, modes: Sequence[str], k: int | None,
     overrides: dict[str, Any] = {"mode": modes[0]} if modes else {}
     if threshold is not None:
         overrides["abstain_threshold"] = threshold
+    if rerank_weight is not None:
+        overrides["rerank_weight"] = rerank_weight
     # The corpus's calibrated settings (its .qa-search.json), with the command's overrides.
     settings = replace(corpus_search_settings(corpus_dir), **overrides)
     searcher = open_searcher(corpus_dir, index_dir, embedder=default_embedder(),
@@ -199,7 +208,8 @@ def questions_table(report: Mapping[str, Any], *, show_sweep: bool = False) -> s
     """Summary per split, the misses with what was shown instead, and the threshold advice."""
     s = report["settings"]
     lines = [
-        f"mode {s['mode']}, threshold {s['abstain_threshold']}, {s['k']} passages shown, "
+        f"mode {s['mode']}, threshold {s['abstain_threshold']}, re-ranker weight "
+        f"{s.get('rerank_weight', 0.0)}, {s['k']} passages shown, "
         f"index {report['index_version']}",
         "",
         f"{'':<12} {'answerable':>10} {'':>27} {'wrongly':>9}   abstained on not covered",
@@ -251,7 +261,7 @@ def questions_table(report: Mapping[str, Any], *, show_sweep: bool = False) -> s
             f"Recommended threshold {rec['threshold']:.2f} (most off-topic abstentions with at "
             f"most {sweep['max_false_abstention']} answerable wrongly abstained, on calibration)"
         )
-        for split, point in (("calibration", rec), ("holdout", sweep["recommended_on_holdout"])):
+        for split, point in (("calibration", rec), *sweep["recommended_on"].items()):
             if point is not None:
                 lines.append(
                     f"  {split}: off-topic abstained {_share(point['off_topic_abstained'])}, "

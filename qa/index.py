@@ -9,6 +9,8 @@ Layout of an index folder::
         documents.jsonl       every document's full text and what furniture was dropped
         passages.jsonl        every passage: id, document, section, span, verbatim text
         vectors.npy           unit vectors, one row per passage
+        hubness.npy           each passage's mean cosine to its nearest passages
+        token_vectors.npy     every passage's token vectors (float16), with token_offsets.npy
         bm25/                 bm25s's JSON and .npy files
       .tmp-<time>-<n>-<pid>/  a build in progress (ignored by readers)
 
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.documents import read_corpus
-from qa.embedders import Embedder
+from qa.embedders import Embedder, TokenEmbedder
 from qa.errors import (
     IndexCorruptError,
     IndexMismatchError,
@@ -43,10 +45,11 @@ from qa.errors import (
 from qa.keywords import KeywordIndex
 from qa.passages import split_passages
 from qa.records import Document, Dropped, Passage, stable_id
+from qa.rerank import TokenVectors
 from qa.settings import CorpusSettings, IndexSettings, PassageSettings
 from qa.vectors import DenseIndex
 
-FORMAT_VERSION = 2  # 2: hubness.npy (per-passage neighbourhood similarity)
+FORMAT_VERSION = 3  # 2: hubness.npy; 3: token vectors for the re-ranker
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 DOCUMENTS_FILE = "documents.jsonl"
@@ -70,6 +73,7 @@ class CorpusIndex:
     passages: list[Passage]
     dense: DenseIndex
     keywords: KeywordIndex
+    tokens: TokenVectors | None = None  # None: built without them, no re-ranking
 
     @property
     def version(self) -> str:
@@ -130,7 +134,13 @@ def build_index(
     documents = read_corpus(corpus_dir, corpus_settings)
     passages = [p for doc in documents for p in split_passages(doc, passage_settings)]
     say(f"Read {len(documents)} documents, {len(passages)} passages from {corpus_dir}")
-    vectors = embedder.encode([p.embedding_text() for p in passages], "passage", progress=progress)
+    texts = [p.embedding_text() for p in passages]
+    tokens = None
+    if index_settings.token_vectors and isinstance(embedder, TokenEmbedder):
+        vectors, per_passage = embedder.encode_with_tokens(texts, "passage", progress=progress)
+        tokens = TokenVectors.from_list(per_passage, int(embedder.dim))
+    else:
+        vectors = embedder.encode(texts, "passage", progress=progress)
     dense = DenseIndex(vectors, index_settings)
     dense.hubness = dense.neighbourhood_similarity()
     keywords = KeywordIndex.build([p.keyword_text() for p in passages])
@@ -146,6 +156,8 @@ def build_index(
         _write_jsonl(tmp / PASSAGES_FILE, (asdict(p) for p in passages))
         files += dense.save(tmp)
         files += keywords.save(tmp)
+        if tokens is not None:
+            files += tokens.save(tmp)
         manifest = {
             "format_version": FORMAT_VERSION,
             "index_version": stable_id(
@@ -189,7 +201,9 @@ def build_index(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     say(f"Built index {manifest['index_version']} in {manifest['build_seconds']:.1f} s")
-    return CorpusIndex(final, manifest, {d.doc_id: d for d in documents}, passages, dense, keywords)
+    return CorpusIndex(
+        final, manifest, {d.doc_id: d for d in documents}, passages, dense, keywords, tokens
+    )
 
 
 def _as_json(value: Any) -> Any:
@@ -370,18 +384,20 @@ def _load_build(
         passages = [Passage(**row) for row in _read_jsonl(folder / PASSAGES_FILE)]
         dense = DenseIndex.load(folder, IndexSettings(**manifest["dense"]))
         keywords = KeywordIndex.load(folder, len(passages))
+        tokens = TokenVectors.load(folder)
     except (KeyError, TypeError, ValueError, OSError) as exc:
         raise IndexCorruptError(f"index at {folder} cannot be read ({exc}); rebuild it") from exc
     if (
         len(dense) != len(passages)
         or dense.vectors.shape[1] != int(embedder.dim)
         or dense.hubness is None
+        or (tokens is not None and len(tokens) != len(passages))
     ):
         raise IndexCorruptError(
             f"index at {folder} has {len(dense)} vectors for {len(passages)} passages; rebuild it"
         )
     return CorpusIndex(
-        folder, manifest, {d.doc_id: d for d in documents}, passages, dense, keywords
+        folder, manifest, {d.doc_id: d for d in documents}, passages, dense, keywords, tokens
     )
 
 

@@ -22,7 +22,9 @@ Status = Literal["shown", "below threshold", "near-duplicate", "beyond k"]
 # --- strategies ------------------------------------------------------------------------------
 
 #: What staff can compare: each retrieval mode, and hybrid with either fusion rule.
-STRATEGIES: tuple[str, ...] = (*MODES, "hybrid (rrf)", "hybrid (convex)")
+STRATEGIES: tuple[str, ...] = (
+    *MODES, "hybrid (rrf)", "hybrid (convex)", "hybrid (no re-ranking)"
+)
 
 
 def strategy(name: str, settings: SearchSettings) -> tuple[Mode, SearchSettings]:
@@ -33,6 +35,8 @@ def strategy(name: str, settings: SearchSettings) -> tuple[Mode, SearchSettings]
         return "hybrid", replace(settings, fusion="rrf")
     if name == "hybrid (convex)":
         return "hybrid", replace(settings, fusion="convex")
+    if name == "hybrid (no re-ranking)":
+        return "hybrid", replace(settings, rerank_weight=0.0)
     raise InputError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
 
 
@@ -51,6 +55,9 @@ CANDIDATE_HEADERS: tuple[str, ...] = (
     "BM25 rank",
     "fused score",
     "fused rank",
+    "MaxSim score",
+    "MaxSim rank",
+    "order",
     "cleared",
 )
 
@@ -60,9 +67,10 @@ class CandidateRow:
     """One candidate passage and the evidence behind its place.
 
     ``dense_score`` is the passage's cosine with the query even when the dense retriever did not
-    list it (``dense_rank`` is then None): abstention is judged on it. ``fused_*`` is the order
-    the strategy produced before the threshold, de-duplication and k were applied; ``status``
-    says which of those kept a candidate out of the answer.
+    list it (``dense_rank`` is then None): abstention is judged on it. ``fused_*`` is the first
+    stage's fusion, ``maxsim_*`` the second stage's token match (None past its depth or when it
+    is off); ``order`` is the strategy's final order before the threshold, de-duplication and k
+    were applied, and ``status`` says which of those kept a candidate out of the answer.
     """
 
     passage_id: str
@@ -76,6 +84,9 @@ class CandidateRow:
     bm25_rank: int | None
     fused_score: float | None
     fused_rank: int | None
+    maxsim_score: float | None
+    maxsim_rank: int | None
+    order: int
     final_rank: int | None
     cleared: bool
     status: Status
@@ -95,6 +106,9 @@ class CandidateRow:
             self.bm25_rank,
             _round(self.fused_score),
             self.fused_rank,
+            _round(self.maxsim_score),
+            self.maxsim_rank,
+            self.order,
             self.cleared,
         ]
 
@@ -110,8 +124,7 @@ def candidate_rows(answer: Answer, k: int) -> list[CandidateRow]:
     final = {hit.passage.passage_id: hit.rank for hit in answer.hits}
     full = len(final) >= k
     last_shown = max(
-        (h.ranks.get("fused", 0) for h in answer.candidates if h.passage.passage_id in final),
-        default=0,
+        (h.rank for h in answer.candidates if h.passage.passage_id in final), default=0
     )
     rows = []
     for hit in answer.candidates:
@@ -122,7 +135,7 @@ def candidate_rows(answer: Answer, k: int) -> list[CandidateRow]:
             status = "shown"
         elif not hit.cleared:
             status = "below threshold"
-        elif full and hit.ranks.get("fused", 0) > last_shown:
+        elif full and hit.rank > last_shown:
             status = "beyond k"
         else:
             status = "near-duplicate"
@@ -139,6 +152,9 @@ def candidate_rows(answer: Answer, k: int) -> list[CandidateRow]:
                 bm25_rank=hit.ranks.get("bm25"),
                 fused_score=hit.scores.get("fused"),
                 fused_rank=hit.ranks.get("fused"),
+                maxsim_score=hit.scores.get("maxsim"),
+                maxsim_rank=hit.ranks.get("maxsim"),
+                order=hit.rank,
                 final_rank=final_rank,
                 cleared=hit.cleared,
                 status=status,
@@ -171,8 +187,8 @@ SIDE_BY_SIDE_HEADERS: tuple[str, ...] = (
     "passage",
     "final A",
     "final B",
-    "fused rank A",
-    "fused rank B",
+    "order A",
+    "order B",
     "rank change",
     "cleared",
 )
@@ -188,16 +204,16 @@ class SideBySideRow:
     text: str
     final_a: int | None
     final_b: int | None
-    fused_a: int | None
-    fused_b: int | None
+    order_a: int | None
+    order_b: int | None
     cleared: bool
 
     @property
     def change(self) -> int | None:
-        """How many places B moved the passage up (positive) or down, by fused rank."""
-        if self.fused_a is None or self.fused_b is None:
+        """How many places B moved the passage up (positive) or down, in candidate order."""
+        if self.order_a is None or self.order_b is None:
             return None
-        return self.fused_a - self.fused_b
+        return self.order_a - self.order_b
 
     def cells(self, width: int = 200) -> list[Any]:
         return [
@@ -207,8 +223,8 @@ class SideBySideRow:
             preview(self.text, width),
             self.final_a,
             self.final_b,
-            self.fused_a,
-            self.fused_b,
+            self.order_a,
+            self.order_b,
             self.change,
             self.cleared,
         ]
@@ -216,7 +232,7 @@ class SideBySideRow:
 
 def side_by_side(a: Sequence[CandidateRow], b: Sequence[CandidateRow]) -> list[SideBySideRow]:
     """The union of two candidate tables, passages shown by either first (best final rank),
-    then the rest by their best fused rank."""
+    then the rest by their best candidate order."""
     by_a = {r.passage_id: r for r in a}
     by_b = {r.passage_id: r for r in b}
     order = list(dict.fromkeys([*by_a, *by_b]))
@@ -233,8 +249,8 @@ def side_by_side(a: Sequence[CandidateRow], b: Sequence[CandidateRow]) -> list[S
                 text=first.text,
                 final_a=ra.final_rank if ra else None,
                 final_b=rb.final_rank if rb else None,
-                fused_a=ra.fused_rank if ra else None,
-                fused_b=rb.fused_rank if rb else None,
+                order_a=ra.order if ra else None,
+                order_b=rb.order if rb else None,
                 cleared=first.cleared,
             )
         )
@@ -242,8 +258,8 @@ def side_by_side(a: Sequence[CandidateRow], b: Sequence[CandidateRow]) -> list[S
 
     def key(row: SideBySideRow) -> tuple[int, int]:
         finals = [r for r in (row.final_a, row.final_b) if r is not None]
-        fused = [r for r in (row.fused_a, row.fused_b) if r is not None]
-        return (min(finals, default=big), min(fused, default=big))
+        orders = [r for r in (row.order_a, row.order_b) if r is not None]
+        return (min(finals, default=big), min(orders, default=big))
 
     return sorted(rows, key=key)
 

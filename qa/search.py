@@ -11,13 +11,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from qa.embedders import Embedder
+from qa.embedders import Embedder, TokenEmbedder
 from qa.errors import EmptyQuestionError, InputError
 from qa.followup import resolve_followup
 from qa.fusion import RRF_K, convex_fusion, reciprocal_rank_fusion
 from qa.index import CorpusIndex
 from qa.passages import sentence_spans
 from qa.records import Answer, Citation, Hit, Passage
+from qa.rerank import rerank_candidates
 from qa.settings import MODES, Mode, SearchSettings
 from qa.vectors import DenseIndex
 
@@ -108,7 +109,14 @@ class Searcher:
         # query: after "side effects?" -> "do they go away?", the sentence about them subsiding.
         # Both go through the model in one call (a second call nearly doubled a follow-up's cost).
         resolved = [i for i, (a, b) in enumerate(zip(cleaned, effective, strict=True)) if a != b]
-        encoded = self.embedder.encode([*effective, *(cleaned[i] for i in resolved)], "query")
+        texts = [*effective, *(cleaned[i] for i in resolved)]
+        qtokens: list[np.ndarray | None] = [None] * len(queries)
+        if self._reranks(mode):
+            assert isinstance(self.embedder, TokenEmbedder)  # for mypy: _reranks checked it
+            encoded, tokens = self.embedder.encode_with_tokens(texts, "query")
+            qtokens = list(tokens[: len(effective)])
+        else:
+            encoded = self.embedder.encode(texts, "query")
         qvecs = encoded[: len(effective)]
         focus = qvecs.copy()
         if resolved:
@@ -121,7 +129,7 @@ class Searcher:
         answers = []
         for i in range(len(queries)):
             candidates = self._candidates(
-                qvecs[i], dense_scores[i], dense_ids[i], keyword_results[i], mode
+                qvecs[i], dense_scores[i], dense_ids[i], keyword_results[i], mode, qtokens[i]
             )
             answers.append(
                 self._answer(cleaned[i], effective[i], focus[i], candidates, k, with_candidates)
@@ -130,6 +138,16 @@ class Searcher:
 
     # -- stages -------------------------------------------------------------------------------
 
+    def _reranks(self, mode: Mode) -> bool:
+        """Whether the second stage runs: hybrid mode, a weight, token vectors and a model
+        that gives them (the single-retriever modes stay pure, for comparing retrievers)."""
+        return (
+            mode == "hybrid"
+            and self.settings.rerank_weight > 0
+            and self.index.tokens is not None
+            and isinstance(self.embedder, TokenEmbedder)
+        )
+
     def _candidates(
         self,
         qvec: np.ndarray,
@@ -137,8 +155,10 @@ class Searcher:
         dense_ids: np.ndarray,
         keyword: tuple[np.ndarray, np.ndarray],
         mode: Mode,
+        qtokens: np.ndarray | None = None,
     ) -> list[Hit]:
-        """Every passage either retriever proposed, with both retrievers' scores and ranks."""
+        """Every passage either retriever proposed, with each stage's scores and ranks: "dense",
+        "bm25", "fused" (first stage) and, when re-ranked, "maxsim" and "reranked"."""
         passages = self.index.passages
         dense_rank = {int(r): n for n, r in enumerate(dense_ids[dense_ids >= 0], start=1)}
         bm25_ids, bm25_vals = keyword
@@ -156,6 +176,16 @@ class Searcher:
             hubness=self.index.dense.hubness,
             hubness_weight=self.settings.hubness_weight,
         )
+        fused = {row: (rank, float(score)) for rank, (row, score) in enumerate(order, start=1)}
+        late: dict[int, tuple[int, float]] = {}
+        if qtokens is not None and self.index.tokens is not None:
+            order, late = rerank_candidates(
+                order,
+                qtokens,
+                self.index.tokens.get,
+                self.settings.rerank_weight,
+                self.settings.rerank_depth,
+            )
         threshold = self.settings.abstain_threshold
         hits = []
         for rank, (row, score) in enumerate(order, start=1):
@@ -166,8 +196,10 @@ class Searcher:
             if row in bm25_rank:
                 scores["bm25"] = bm25_score[row]
                 ranks["bm25"] = bm25_rank[row]
-            scores["fused"] = float(score)
-            ranks["fused"] = rank
+            ranks["fused"], scores["fused"] = fused[row]
+            if row in late:
+                ranks["maxsim"], scores["maxsim"] = late[row]
+                ranks["reranked"], scores["reranked"] = rank, float(score)
             hits.append(
                 Hit(
                     passage=passages[row],

@@ -37,12 +37,15 @@ class PassageSettings:
 
 @dataclass(frozen=True)
 class IndexSettings:
-    """Which FAISS index holds the vectors: exact inner product, or HNSW for large corpora."""
+    """Which FAISS index holds the vectors: exact inner product, or HNSW for large corpora; and
+    whether each passage's token vectors are kept for the re-ranker (:mod:`qa.rerank`), about
+    0.1 MB per passage: turn them off for millions of passages."""
 
     kind: Literal["flat", "hnsw"] = "flat"
     hnsw_m: int = 32
     hnsw_ef_construction: int = 200
     hnsw_ef_search: int = 128
+    token_vectors: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,7 +56,10 @@ class SearchSettings:
     """How a question is answered.
 
     ``candidate_depth`` is how many hits each retriever contributes before fusion; it is kept
-    apart from ``k``, the number of passages shown. ``abstain_threshold`` is a cosine similarity
+    apart from ``k``, the number of passages shown. The first ``rerank_depth`` fused candidates
+    are re-ranked by ``z(fused) + rerank_weight * z(MaxSim)`` (:mod:`qa.rerank`); the weight 1
+    gives both signals equal say, chosen before any tuning, and was then checked on NFCorpus and
+    the question set (README, Quality). ``abstain_threshold`` is a cosine similarity
     between the question and a passage (calibrated on the labelled question set, see
     ``qa eval --sweep``): passages under it do not count as answering the question.
     """
@@ -65,6 +71,8 @@ class SearchSettings:
     rrf_k: int = 60
     alpha: float = 0.5  # weight of the dense scores in convex fusion
     hubness_weight: float = 0.0  # CSLS-style correction of dense scores in hybrid modes
+    rerank_weight: float = 1.0  # late-interaction (MaxSim) second stage in hybrid mode; 0 = off
+    rerank_depth: int = 20  # how many fused candidates the second stage reorders
     correct_typos: bool = True  # BM25 also searches an unknown word's one-edit correction
     abstain_threshold: float = 0.27
     duplicate_threshold: float = 0.95

@@ -226,10 +226,13 @@ def test_cli_reports_a_missing_qrels_file(tmp_path: Path) -> None:
     assert "dev.tsv" in result.output
 
 
+@pytest.mark.parametrize("rerank", [0.0, 1.0])
 @pytest.mark.parametrize("fusion", ["rrf", "convex"])
-def test_hybrid_ranks_exactly_like_the_chat_searcher(tmp_path: Path, fusion: str) -> None:
+def test_hybrid_ranks_exactly_like_the_chat_searcher(
+    tmp_path: Path, fusion: str, rerank: float
+) -> None:
     """What is evaluated is what runs: over the same retrievers, the BEIR path's hybrid order
-    equals the order of the Searcher's candidates."""
+    equals the order of the Searcher's candidates, with or without the second stage."""
     from qa.api import open_searcher
     from qa.beir import BeirIndex
     from qa.settings import SearchSettings
@@ -241,7 +244,8 @@ def test_hybrid_ranks_exactly_like_the_chat_searcher(tmp_path: Path, fusion: str
             (corpus / f"{doc['_id']}-{n}.txt").write_text(
                 f"{doc['text']} It is note {n} of the {doc['title'] or 'ice'} set.\n"
             )
-    settings = SearchSettings(fusion=fusion, candidate_depth=2, resolve_followups=False)
+    settings = SearchSettings(fusion=fusion, candidate_depth=2, resolve_followups=False,
+                              rerank_weight=rerank, rerank_depth=3)
     searcher = open_searcher(corpus, tmp_path / "index", embedder=HashingEmbedder(64),
                              search_settings=settings)
     passages = searcher.index.passages
@@ -261,6 +265,8 @@ def test_hybrid_ranks_exactly_like_the_chat_searcher(tmp_path: Path, fusion: str
         expected = [hit.passage.passage_id for hit in answer.candidates]
         assert list(runs["hybrid"].run[f"q{i}"]) == expected
     assert any(len(a.candidates) > 2 for a in answers)  # BM25-only candidates were fused in
+    reranked = ["maxsim" in hit.scores for a in answers for hit in a.candidates]
+    assert any(reranked) == (rerank > 0)
 
 
 def test_cli_mode_choices_match_the_runner() -> None:

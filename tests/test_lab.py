@@ -81,7 +81,9 @@ def test_rows_carry_each_retrievers_scores_ranks_and_the_cleared_flag(searcher: 
     answer = ask(searcher, WATER)
     rows = candidate_rows(answer, 3)
     assert len(rows) == len(answer.candidates) > 3
-    assert [r.fused_rank for r in rows] == list(range(1, len(rows) + 1))
+    assert [r.order for r in rows] == list(range(1, len(rows) + 1))
+    assert sorted(r.fused_rank or 0 for r in rows) == list(range(1, len(rows) + 1))
+    assert any(r.maxsim_rank is not None for r in rows)  # re-ranked by default
     qvec = searcher.embedder.encode([answer.effective_query], "query")[0]
     row_of = searcher.index.passage_row()
     bm25_ids, bm25_scores = searcher.index.keywords.search([answer.effective_query], 50)[0]
@@ -165,14 +167,14 @@ def test_side_by_side_lines_up_two_strategies(searcher: Searcher) -> None:
     by_a = {r.passage_id: r for r in a}
     by_b = {r.passage_id: r for r in b}
     for pair in pairs:
-        assert pair.fused_a == (
-            by_a[pair.passage_id].fused_rank if pair.passage_id in by_a else None
+        assert pair.order_a == (
+            by_a[pair.passage_id].order if pair.passage_id in by_a else None
         )
         assert pair.final_b == (
             by_b[pair.passage_id].final_rank if pair.passage_id in by_b else None
         )
-        if pair.fused_a and pair.fused_b:
-            assert pair.change == pair.fused_a - pair.fused_b
+        if pair.order_a and pair.order_b:
+            assert pair.change == pair.order_a - pair.order_b
     shown = [p for p in pairs if p.final_a or p.final_b]
     assert pairs[: len(shown)] == shown  # passages either strategy showed come first
 

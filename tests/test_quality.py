@@ -1,9 +1,14 @@
 """Retrieval quality on the labelled question set, with the real model: a regression fails CI.
 
-The floors sit a few points under the figures measured with the corpus's settings (all
-questions: hit@1 0.769, hit@3 0.897, hit@5 0.910, off-topic abstained 1.0, false abstention 0.0;
-holdout: hit@1 0.656, hit@3 0.875; evidence as pooled-judged, see tests/data/README.md), so
-losing two or three answers fails. They are below the issue's targets (hit@1 0.85, hit@3
+The floors sit a few points under the figures measured with the engine as shipped (second stage
+on, the corpus's settings; evidence as pooled-judged, see tests/data/README.md):
+
+    split        n   hit@1  hit@3  hit@5
+    all        120   0.725  0.875  0.917   off-topic abstained 1.0, false abstention 0.008
+    holdout     32   0.781  0.875  0.969
+    test        42   0.548  0.809  0.857   (written blind, never tuned on)
+
+so losing two or three answers fails. They are below the issue's targets (hit@1 0.85, hit@3
 0.95): see the closing note of issue 2 for why and what would close the gap.
 """
 
@@ -31,16 +36,20 @@ def report(real_embedder, tmp_path_factory):  # type: ignore[no-untyped-def]
 
 def test_answerable_questions_find_their_passage(report) -> None:  # type: ignore[no-untyped-def]
     everything = report["summary"]["all"]
-    assert everything["answerable"] >= 50
-    assert everything["hit@1"] >= 0.70
+    assert everything["answerable"] >= 100
+    assert everything["hit@1"] >= 0.68
     assert everything["hit@3"] >= 0.84
-    assert everything["hit@5"] >= 0.86
+    assert everything["hit@5"] >= 0.88
 
 
-def test_holdout_is_not_far_below_calibration(report) -> None:  # type: ignore[no-untyped-def]
+def test_splits_kept_out_of_tuning_hold_their_floor(report) -> None:  # type: ignore[no-untyped-def]
     holdout = report["summary"]["holdout"]
-    assert holdout["hit@1"] >= 0.60
-    assert holdout["hit@3"] >= 0.78
+    assert holdout["hit@1"] >= 0.70
+    assert holdout["hit@3"] >= 0.81
+    test = report["summary"]["test"]
+    assert test["answerable"] >= 40
+    assert test["hit@1"] >= 0.48
+    assert test["hit@3"] >= 0.74
 
 
 def test_the_highlight_lands_on_the_evidence(report) -> None:  # type: ignore[no-untyped-def]
@@ -51,7 +60,7 @@ def test_the_highlight_lands_on_the_evidence(report) -> None:  # type: ignore[no
 
 
 def test_off_topic_questions_are_abstained_on(report) -> None:  # type: ignore[no-untyped-def]
-    for split in ("all", "holdout"):
+    for split in ("all", "holdout", "test"):
         summary = report["summary"][split]
         assert summary["off_topic"] >= 5
         assert summary["off_topic_abstained"] >= 0.90

@@ -206,10 +206,11 @@ def test_hybrid_hits_carry_both_retrievers_scores_and_ranks(tiny_searcher: Searc
     question = "When should I replace rim brake pads?"
     answer = tiny_searcher.search(question, mode="hybrid", with_candidates=True)
     top = answer.hits[0]
-    assert set(top.scores) == {"dense", "bm25", "fused"}
-    assert set(top.ranks) == {"dense", "bm25", "fused", "final"}
+    assert set(top.scores) == {"dense", "bm25", "fused", "maxsim", "reranked"}
+    assert set(top.ranks) == {"dense", "bm25", "fused", "maxsim", "reranked", "final"}
     assert top.ranks["dense"] == 1 and top.ranks["bm25"] == 1 and top.ranks["fused"] == 1
-    assert top.score == top.scores["fused"]
+    assert top.ranks["maxsim"] == 1 and top.ranks["reranked"] == 1
+    assert top.score == top.scores["reranked"]
     # The dense score is the exact cosine, the BM25 score the keyword index's own.
     qvec = tiny_searcher.embedder.encode([question], "query")[0]
     row = tiny_searcher.index.passage_row()

