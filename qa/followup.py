@@ -37,6 +37,10 @@ _ANAPHORA = frozenset(
         "one",
         "ones",
         "such",
+        # typed without the apostrophe, as visitors do
+        "thats",
+        "theyre",
+        "theres",
     ]
 )
 # Openings that only make sense as a continuation.
@@ -171,6 +175,27 @@ _STOP = frozenset(
         "hi",
         "hello",
         "hey",
+        # contractions typed without the apostrophe ("whats", "dont"): still only function words
+        "whats",
+        "hows",
+        "whos",
+        "wheres",
+        "whens",
+        "whys",
+        "im",
+        "ive",
+        "id",
+        "dont",
+        "doesnt",
+        "didnt",
+        "isnt",
+        "arent",
+        "wasnt",
+        "cant",
+        "wont",
+        "wouldnt",
+        "shouldnt",
+        "couldnt",
     ]
 )
 

@@ -23,6 +23,9 @@ SIDE_EFFECTS = "What are the side effects of ketamine?"
         "why?",
         "tell me more",
         "anything else?",
+        # apostrophes left out: "whats" and "thats" are function words, not topic
+        "whats it like living with it, like what are the main sympotms",
+        "thats normal right? whats it feel like",
     ],
 )
 def test_questions_that_lean_on_an_earlier_turn(question: str) -> None:
