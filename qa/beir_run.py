@@ -136,14 +136,12 @@ def run_queries(
         if mode in (r, *_FUSED)
     }
     qids = list(dataset.queries)
-    reranks = (
-        settings.rerank_weight > 0
-        and isinstance(embedder, TokenEmbedder)
-        and any(m in _FUSED for m in modes)
-    )
+    # The second stage, as the Searcher runs it: fused modes, a weight, a model with tokens.
     row_tokens = (
         _RowTokens(index, dataset, embedder)
-        if reranks and isinstance(embedder, TokenEmbedder)
+        if settings.rerank_weight > 0
+        and isinstance(embedder, TokenEmbedder)
+        and any(m in _FUSED for m in modes)
         else None
     )
     runs: dict[str, dict[str, dict[str, float]]] = {m: {} for m in modes}
