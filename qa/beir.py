@@ -239,8 +239,8 @@ def open_beir_index(
     warm_up = getattr(embedder, "warm_up", None)
     if warm_up is not None:
         warm_up()  # torch before faiss
-    from qa.index import file_checksum, verify_files
     from qa.keywords import KeywordIndex
+    from qa.manifest import file_checksum, verify_files
     from qa.vectors import DenseIndex
 
     cache_root = Path(cache_root)

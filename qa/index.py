@@ -16,14 +16,13 @@ Layout of an index folder::
 
 A build is written into a temporary folder, renamed to a ``build-*`` folder, and only then is
 ``CURRENT`` swapped with ``os.replace``: a build killed at any point leaves the previous index
-live. No pickle anywhere.
+live. No pickle anywhere. What the manifest holds and how it is checked: :mod:`qa.manifest`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import itertools
 import json
 import os
@@ -43,15 +42,23 @@ from qa.errors import (
     StaleIndexError,
 )
 from qa.keywords import KeywordIndex
+from qa.manifest import (
+    FORMAT_VERSION,
+    MANIFEST,
+    as_json,
+    check_compatible,
+    corpus_fingerprint,
+    file_checksum,
+    read_manifest,
+    verify_files,
+)
 from qa.passages import split_passages
 from qa.records import Document, Dropped, Passage, stable_id
 from qa.rerank import TokenVectors
 from qa.settings import CorpusSettings, IndexSettings, PassageSettings
 from qa.vectors import DenseIndex
 
-FORMAT_VERSION = 3  # 2: hubness.npy; 3: token vectors for the re-ranker
 CURRENT = "CURRENT"
-MANIFEST = "manifest.json"
 DOCUMENTS_FILE = "documents.jsonl"
 PASSAGES_FILE = "passages.jsonl"
 
@@ -82,35 +89,6 @@ class CorpusIndex:
 
     def passage_row(self) -> dict[str, int]:
         return {p.passage_id: i for i, p in enumerate(self.passages)}
-
-
-# --- fingerprints and checksums -------------------------------------------------------------
-
-
-def file_checksum(path: Path) -> str:
-    """sha256 of a file's bytes, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def corpus_fingerprint(folder: Path, settings: CorpusSettings = CorpusSettings()) -> str:
-    """sha256 over every corpus file's relative path and content: changes when any file does."""
-    digest = hashlib.sha256()
-    folder = Path(folder)
-    files = sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in settings.extensions
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
-    for path in files:
-        digest.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
-        digest.update(file_checksum(path).encode("ascii") + b"\n")
-    return digest.hexdigest()
 
 
 # --- building -------------------------------------------------------------------------------
@@ -187,7 +165,7 @@ def build_index(
             "files": {name: file_checksum(tmp / name) for name in sorted(files)},
             "build_seconds": round(time.perf_counter() - started, 3),
         }
-        manifest = _as_json(manifest)  # tuples as lists: a fresh build equals it loaded back
+        manifest = as_json(manifest)  # tuples as lists: a fresh build equals it loaded back
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _fsync_tree(tmp)
         final = index_dir / f"build-{stamp}"
@@ -204,11 +182,6 @@ def build_index(
     return CorpusIndex(
         final, manifest, {d.doc_id: d for d in documents}, passages, dense, keywords, tokens
     )
-
-
-def _as_json(value: Any) -> Any:
-    """``value`` as it reads back from JSON (tuples become lists), for comparing settings."""
-    return json.loads(json.dumps(value))
 
 
 def _write_jsonl(path: Path, rows: Any) -> None:
@@ -282,64 +255,6 @@ def current_build(index_dir: Path) -> Path:
     if not name.startswith("build-") or not folder.is_dir():
         raise IndexCorruptError(f"{pointer} points to a missing build {name!r}; rebuild the index")
     return folder
-
-
-def read_manifest(folder: Path) -> dict[str, Any]:
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise IndexCorruptError(f"{folder} has no {MANIFEST}; rebuild the index") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise IndexCorruptError(
-            f"{folder / MANIFEST} is not valid JSON; rebuild the index"
-        ) from exc
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        found = manifest.get("format_version") if isinstance(manifest, dict) else None
-        raise IndexMismatchError(
-            f"index format {found!r} at {folder}, this version reads {FORMAT_VERSION}; rebuild it"
-        )
-    return manifest
-
-
-def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
-    """Every file listed in the manifest exists with its recorded checksum."""
-    files = manifest.get("files")
-    if not isinstance(files, dict) or not files:
-        raise IndexCorruptError(f"{folder / MANIFEST} lists no files; rebuild the index")
-    for name, checksum in files.items():
-        path = folder / name
-        try:
-            actual = file_checksum(path)
-        except OSError as exc:  # absent, or removed by a rebuild while being read
-            raise IndexCorruptError(
-                f"index file {name} is missing from {folder}; rebuild the index"
-            ) from exc
-        if actual != checksum:
-            raise IndexCorruptError(
-                f"index file {name} in {folder} does not match its checksum (corrupted or "
-                "edited); rebuild the index"
-            )
-
-
-def check_compatible(
-    manifest: dict[str, Any],
-    embedder: Embedder,
-    passage_settings: PassageSettings | None = None,
-    index_settings: IndexSettings | None = None,
-) -> None:
-    """Refuse an index built with another embedder or other settings than the ones asked for."""
-    built = manifest["embedder"]
-    if built["name"] != embedder.name or int(built["dim"]) != int(embedder.dim):
-        raise IndexMismatchError(
-            f"index was built with {built['name']} ({built['dim']}-d), but the embedder is "
-            f"{embedder.name} ({embedder.dim}-d); rebuild the index"
-        )
-    if passage_settings is not None and manifest["passages"]["settings"] != _as_json(
-        passage_settings.as_dict()
-    ):
-        raise IndexMismatchError("index was built with other passage settings; rebuild the index")
-    if index_settings is not None and manifest["dense"] != _as_json(index_settings.as_dict()):
-        raise IndexMismatchError("index was built with other FAISS settings; rebuild the index")
 
 
 def load_index(
@@ -443,7 +358,7 @@ def ensure_index(
         index = load_index(
             index_dir, embedder, passage_settings=passage_settings, index_settings=index_settings
         )
-        if index.manifest["corpus"]["settings"] != _as_json(asdict(corpus_settings)):
+        if index.manifest["corpus"]["settings"] != as_json(asdict(corpus_settings)):
             raise StaleIndexError("the index was built with other corpus settings")
         check_fresh(index, corpus_dir, corpus_settings)
         return index

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import LEXICAL_QUESTIONS
 
-import qa.index as index_module
+import qa.manifest as manifest_module
 from qa.embedders import HashingEmbedder
 from qa.errors import (
     IndexCorruptError,
@@ -293,7 +293,7 @@ def test_load_moves_on_when_a_rebuild_removes_the_build_being_read(
 ) -> None:
     index_dir = tiny_index.folder.parent
     (tiny_corpus / "bread.txt").write_text("Rye bread is dense and dark.\n", encoding="utf-8")
-    real_checksum = index_module.file_checksum
+    real_checksum = manifest_module.file_checksum
     rebuilt: list[CorpusIndex] = []
 
     def checksum_racing_a_rebuild(path: Path) -> str:
@@ -304,7 +304,8 @@ def test_load_moves_on_when_a_rebuild_removes_the_build_being_read(
             assert not tiny_index.folder.exists()
         return real_checksum(path)
 
-    monkeypatch.setattr(index_module, "file_checksum", checksum_racing_a_rebuild)
+    # verify_files (qa.manifest) checksums each file of the build being loaded.
+    monkeypatch.setattr(manifest_module, "file_checksum", checksum_racing_a_rebuild)
     loaded = load_index(index_dir, hashing_embedder)
     assert loaded.folder == rebuilt[0].folder
     assert loaded.version == rebuilt[0].version != tiny_index.version

@@ -123,7 +123,7 @@ def test_token_offsets_that_disagree_with_the_passages_are_refused(
     folder = current_build(tiny_index.folder.parent)
     np.save(folder / OFFSETS_FILE, np.array([0, len(tiny_index.tokens.data)]))  # type: ignore[union-attr]
     manifest = json.loads((folder / "manifest.json").read_text())
-    from qa.index import file_checksum
+    from qa.manifest import file_checksum
 
     manifest["files"][OFFSETS_FILE] = file_checksum(folder / OFFSETS_FILE)  # a consistent lie
     (folder / "manifest.json").write_text(json.dumps(manifest))
