@@ -178,7 +178,8 @@ def _run_questions(questions_file: Path, modes: Sequence[str], k: int | None,
                    index_dir: Path, **_: Any) -> None:
     from qa.api import corpus_search_settings, open_searcher
     from qa.embedders import default_embedder
-    from qa.questions import diff_reports, evaluate_questions, load_questions
+    from qa.questions import evaluate_questions, load_questions
+    from qa.report_diff import diff_reports
 
     if len(modes) > 1 or (modes and modes[0] not in MODES):
         raise click.UsageError(f"questions are evaluated in one mode: one of {', '.join(MODES)}")
@@ -314,7 +315,7 @@ def sweep_table(
 @translate_errors
 def diff_command(old: Path, new: Path, as_json: bool, fail_on_worse: bool) -> None:
     """What got better and worse, question by question, between two question-set reports."""
-    from qa.questions import diff_reports
+    from qa.report_diff import diff_reports
 
     diff = diff_reports(_read_report(old), _read_report(new))
     click.echo(json.dumps(diff, indent=2, ensure_ascii=False) if as_json else diff_text(diff))

@@ -14,7 +14,6 @@ from qa.errors import InputError
 from qa.questions import (
     Candidate,
     Question,
-    diff_reports,
     evaluate_questions,
     fold,
     highlight_on_evidence,
@@ -26,6 +25,7 @@ from qa.questions import (
     sweep,
 )
 from qa.records import Hit, Passage
+from qa.report_diff import diff_reports
 from qa.settings import SearchSettings
 
 SHARED = "Bees and volcanoes have nothing in common, but this sentence appears in both articles."
