@@ -63,13 +63,14 @@ def staff() -> None:
 @translate_errors
 def export_labels(fmt: str, index_version: str | None, data_dir: Path, output: Any) -> None:
     """Export staff relevance labels (the latest label of each question and passage wins)."""
-    from qa.staff_reports import qrels_tsv, question_set_jsonl
+    from qa.staff_reports import qrels, qrels_tsv, question_set, question_set_jsonl
 
     with _store(data_dir) as store:
-        if fmt == "questions":
-            output.write(question_set_jsonl(store.export_question_set(index_version=index_version)))
-        else:
-            output.write(qrels_tsv(store.export_qrels(index_version=index_version)))
+        labels = store.labels(index_version=index_version)
+    if fmt == "questions":
+        output.write(question_set_jsonl(question_set(labels)))
+    else:
+        output.write(qrels_tsv(qrels(labels)))
 
 
 @staff.command("unanswered")
@@ -102,7 +103,9 @@ def unanswered(
         rows = store.unanswered(since=since, limit=limit)
         if raw:
             if as_csv:
-                output.write(store.unanswered_csv(rows))
+                from qa.staff_reports import unanswered_csv
+
+                output.write(unanswered_csv(rows))
             else:
                 for row in rows:
                     output.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")

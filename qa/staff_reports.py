@@ -1,8 +1,9 @@
 """What staff take away from the lab: labels as regression-test files, and the questions the
 corpus did not answer, grouped by meaning with counts (the articles to write next).
 
-Pure functions over store rows, plus one embedder call for the grouping; ``staff.py`` and
-``qa staff`` turn them into tables and downloads.
+Pure functions over store rows (:meth:`qa.store.Store.labels`, :meth:`~qa.store.Store.unanswered`),
+plus one embedder call for the grouping; ``staff.py`` and ``qa staff`` turn them into tables and
+downloads.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from qa.embedders import Embedder
 from qa.grouping import group_similar
 from qa.lab import preview
+from qa.records import stable_id
 from qa.store_schema import LabelRow, UnansweredRow
 
 # --- labels as regression tests --------------------------------------------------------------
@@ -48,13 +50,64 @@ def label_cells(labels: Sequence[LabelRow], width: int = 200) -> list[list[Any]]
     ]
 
 
+def query_id(question: str, history: Sequence[str] = ()) -> str:
+    """The stable id of a labelled question, shared by the question set and the qrels."""
+    return stable_id("question", question, json.dumps(list(history), ensure_ascii=False))
+
+
+def latest_labels(labels: Sequence[LabelRow]) -> list[LabelRow]:
+    """One label per (question, history, passage): the latest, whatever index it was made on
+    (``labels`` oldest first, as :meth:`qa.store.Store.labels` gives them)."""
+    latest: dict[tuple[str, tuple[str, ...], str], LabelRow] = {}
+    for label in labels:  # later ones win
+        latest[(label.question, label.history, label.passage_id)] = label
+    return list(latest.values())
+
+
+def question_set(labels: Sequence[LabelRow]) -> list[dict[str, object]]:
+    """The labelled questions in the ``qa eval --questions`` format (latest label wins).
+
+    One ``{"id", "question", "history", "evidence"}`` per question with at least one passage
+    labelled relevant; ``evidence`` holds those passages' texts. A question whose labels are
+    all "not relevant" is left out: staff judged only the passages shown, so it does not prove
+    the corpus cannot answer it (its zeros still appear in :func:`qrels`).
+    """
+    first: dict[str, LabelRow] = {}
+    evidence: dict[str, list[str]] = {}
+    for label in latest_labels(labels):
+        if not label.relevant:
+            continue
+        qid = query_id(label.question, label.history)
+        first.setdefault(qid, label)
+        texts = evidence.setdefault(qid, [])
+        if label.passage_text not in texts:
+            texts.append(label.passage_text)
+    return [
+        {
+            "id": qid,
+            "question": label.question,
+            "history": list(label.history),
+            "evidence": evidence[qid],
+        }
+        for qid, label in first.items()
+    ]
+
+
+def qrels(labels: Sequence[LabelRow]) -> list[tuple[str, str, int]]:
+    """``(query_id, passage_id, relevance)`` for every labelled pair (latest label wins)."""
+    return sorted(
+        (query_id(label.question, label.history), label.passage_id, int(label.relevant))
+        for label in latest_labels(labels)
+    )
+
+
 def question_set_jsonl(items: Sequence[dict[str, object]]) -> str:
-    """:meth:`Store.export_question_set` as the text of a ``qa eval --questions`` file."""
+    """:func:`question_set` as the text of a ``qa eval --questions`` file."""
     return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
 
 
 def qrels_tsv(rows: Sequence[tuple[str, str, int]]) -> str:
-    """:meth:`Store.export_qrels` as BEIR qrels: a header, then query id, passage id, grade."""
+    """:func:`qrels` as BEIR qrels: a header, then query id, passage id, grade."""
     lines = ["query-id\tcorpus-id\tscore"]
     lines += [f"{qid}\t{pid}\t{grade}" for qid, pid, grade in rows]
     return "\n".join(lines) + "\n"
@@ -153,6 +206,22 @@ def groups_csv(groups: Sequence[UnansweredGroup]) -> str:
     return out.getvalue()
 
 
+def unanswered_csv(rows: Sequence[UnansweredRow]) -> str:
+    """The unanswered log as CSV text with a header, safe to open in a spreadsheet.
+
+    Questions are visitor text: a cell starting with ``= + - @`` (or a tab or carriage return)
+    gets a leading apostrophe so a spreadsheet shows it instead of running it as a formula.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "created_at", "reason", "question", "index_version"])
+    for row in rows:
+        writer.writerow(
+            [row.id, row.created_at, row.reason, _defuse(row.question), row.index_version]
+        )
+    return out.getvalue()
+
+
 def _defuse(cell: str) -> str:
-    """Neutralise spreadsheet formula injection, as :meth:`Store.unanswered_csv` does."""
+    """Neutralise spreadsheet formula injection (OWASP "CSV injection")."""
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

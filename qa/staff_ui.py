@@ -41,8 +41,11 @@ from qa.staff_reports import (
     group_unanswered,
     groups_csv,
     label_cells,
+    qrels,
     qrels_tsv,
+    question_set,
     question_set_jsonl,
+    unanswered_csv,
 )
 from qa.store import Store
 from qa.ui import STATIC, SecurityHeadersMiddleware
@@ -147,10 +150,10 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
     def export_text(fmt: str, all_versions: bool) -> tuple[str, str]:
         version = None if all_versions else live.index.version
         if fmt == "questions":
-            items = store.export_question_set(index_version=version)
+            items = question_set(store.labels(index_version=version))
             return "labelled-questions.jsonl", question_set_jsonl(items)
         if fmt == "qrels":
-            return "labelled-qrels.tsv", qrels_tsv(store.export_qrels(index_version=version))
+            return "labelled-qrels.tsv", qrels_tsv(qrels(store.labels(index_version=version)))
         raise InputError(f"format must be one of {', '.join(EXPORTS)}, not {fmt!r}")
 
     def groups(threshold: float, limit: int) -> list[Any]:
@@ -341,7 +344,7 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
                 groups_text = groups_csv(groups(th, int(lim or 1000)))
                 return _write_export("not-covered-groups.csv", groups_text)
             rows = store.unanswered(limit=int(lim or 1000))
-            return _write_export("not-covered-questions.csv", store.unanswered_csv(rows))
+            return _write_export("not-covered-questions.csv", unanswered_csv(rows))
 
         private: dict[str, Any] = {"api_visibility": "private"}
         lab_out = [summary_a, summary_b, table_a, table_b, table_ab, last, chosen, chosen_html]

@@ -19,8 +19,6 @@ The schema version is ``PRAGMA user_version``; opening a store applies the missi
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import random
@@ -34,7 +32,6 @@ from pathlib import Path
 from typing import TypeVar
 
 from qa.errors import EmptyQuestionError, InputError, QAError
-from qa.records import stable_id
 from qa.store_schema import (
     MIGRATIONS,
     REASONS,
@@ -54,7 +51,6 @@ __all__ = [
     "StoreError",
     "StoreVersionError",
     "UnansweredRow",
-    "query_id",
 ]
 
 
@@ -69,11 +65,6 @@ class StoreError(QAError):
 
 class StoreVersionError(StoreError, ValueError):
     """The database was written by a newer version of this code; opening it could damage it."""
-
-
-def query_id(question: str, history: Sequence[str] = ()) -> str:
-    """The stable id of a labelled question, shared by the question set and the qrels."""
-    return stable_id("question", question, json.dumps(list(history), ensure_ascii=False))
 
 
 def utc_now() -> str:
@@ -383,65 +374,6 @@ class Store:
             for r in rows
         ]
 
-    def _latest_labels(self, index_version: str | None) -> list[LabelRow]:
-        """One label per (question, history, passage): the latest, whatever index it was made on."""
-        latest: dict[tuple[str, tuple[str, ...], str], LabelRow] = {}
-        for label in self.labels(index_version=index_version):  # oldest first: later ones win
-            latest[(label.question, label.history, label.passage_id)] = label
-        return list(latest.values())
-
-    def export_question_set(self, *, index_version: str | None = None) -> list[dict[str, object]]:
-        """The labelled questions in the ``qa eval --questions`` format.
-
-        One ``{"id", "question", "history", "evidence"}`` per question with at least one passage
-        labelled relevant; ``evidence`` holds those passages' texts. A question whose labels are
-        all "not relevant" is left out: staff judged only the passages shown, so it does not prove
-        the corpus cannot answer it (its zeros still appear in :meth:`export_qrels`).
-        """
-        first: dict[str, LabelRow] = {}
-        evidence: dict[str, list[str]] = {}
-        for label in self._latest_labels(index_version):
-            if not label.relevant:
-                continue
-            qid = query_id(label.question, label.history)
-            first.setdefault(qid, label)
-            texts = evidence.setdefault(qid, [])
-            if label.passage_text not in texts:
-                texts.append(label.passage_text)
-        return [
-            {
-                "id": qid,
-                "question": label.question,
-                "history": list(label.history),
-                "evidence": evidence[qid],
-            }
-            for qid, label in first.items()
-        ]
-
-    def export_qrels(self, *, index_version: str | None = None) -> list[tuple[str, str, int]]:
-        """``(query_id, passage_id, relevance)`` for every labelled pair (latest label wins)."""
-        return sorted(
-            (query_id(label.question, label.history), label.passage_id, int(label.relevant))
-            for label in self._latest_labels(index_version)
-        )
-
-    def unanswered_csv(self, rows: Sequence[UnansweredRow] | None = None) -> str:
-        """The unanswered log as CSV text with a header, safe to open in a spreadsheet.
-
-        Questions are visitor text: a cell starting with ``= + - @`` (or a tab or carriage return)
-        gets a leading apostrophe so a spreadsheet shows it instead of running it as a formula.
-        """
-        if rows is None:
-            rows = self.unanswered()
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["id", "created_at", "reason", "question", "index_version"])
-        for row in rows:
-            writer.writerow(
-                [row.id, row.created_at, row.reason, _defuse(row.question), row.index_version]
-            )
-        return out.getvalue()
-
     def counts(self) -> dict[str, int]:
         """Row counts for the staff view and health checks."""
         row = self._read(
@@ -467,7 +399,3 @@ class Store:
         )
         return dict(zip(names, (int(value) for value in row), strict=True))
 
-
-def _defuse(cell: str) -> str:
-    """Neutralise spreadsheet formula injection (OWASP "CSV injection")."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

@@ -33,10 +33,13 @@ from qa.settings import SearchSettings
 from qa.staff_reports import (
     group_unanswered,
     groups_csv,
+    qrels,
     qrels_tsv,
+    query_id,
+    question_set,
     question_set_jsonl,
 )
-from qa.store import Store, query_id
+from qa.store import Store
 from qa.store_schema import UnansweredRow
 
 DATA = Path(__file__).parent / "data"
@@ -252,9 +255,9 @@ def test_labels_export_a_question_set_the_evaluator_accepts(
                 index_version=version,
             )
         questions_file = tmp_path / "labelled.jsonl"
-        questions_file.write_text(question_set_jsonl(store.export_question_set()), "utf-8")
+        questions_file.write_text(question_set_jsonl(question_set(store.labels())), "utf-8")
         qrels_file = tmp_path / "qrels.tsv"
-        qrels_file.write_text(qrels_tsv(store.export_qrels()), "utf-8")
+        qrels_file.write_text(qrels_tsv(qrels(store.labels())), "utf-8")
     questions = load_questions(questions_file)
     assert [(q.id, q.question, q.evidence) for q in questions] == [
         (query_id(WATER), WATER, (top.text,))

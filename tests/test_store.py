@@ -14,7 +14,8 @@ import pytest
 
 import qa.store as store_module
 from qa.errors import EmptyQuestionError, InputError, QAError
-from qa.store import Store, StoreError, StoreVersionError, query_id
+from qa.staff_reports import qrels, query_id, question_set, unanswered_csv
+from qa.store import Store, StoreError, StoreVersionError
 from qa.store_schema import MIGRATIONS, SCHEMA_VERSION, Vote
 
 
@@ -263,12 +264,12 @@ def test_question_set_export(store: Store) -> None:
     )
     # all judged passages irrelevant: left out of the question set, kept in the qrels
     label(question="Q2", passage_id="a", passage_text="A text", relevant=False, index_version="v1")
-    assert store.export_question_set() == [
+    assert question_set(store.labels()) == [
         {"id": query_id("Q1"), "question": "Q1", "history": [], "evidence": ["A text", "B text"]},
         {"id": query_id("Q1", ["Q0"]), "question": "Q1", "history": ["Q0"], "evidence": ["C text"]},
     ]
     assert query_id("Q1") != query_id("Q1", ["Q0"])
-    assert sorted(store.export_qrels()) == sorted(
+    assert sorted(qrels(store.labels())) == sorted(
         [
             (query_id("Q1"), "a", 1),
             (query_id("Q1"), "b", 1),
@@ -286,10 +287,10 @@ def test_the_latest_label_wins_across_index_versions(store: Store) -> None:
     store.add_label(
         question="Q", passage_id="a", passage_text="A", relevant=False, index_version="v2"
     )
-    assert store.export_qrels() == [(query_id("Q"), "a", 0)]
-    assert store.export_question_set() == []
-    assert store.export_qrels(index_version="v1") == [(query_id("Q"), "a", 1)]
-    assert store.export_question_set(index_version="v1")[0]["evidence"] == ["A"]
+    assert qrels(store.labels()) == [(query_id("Q"), "a", 0)]
+    assert question_set(store.labels()) == []
+    assert qrels(store.labels(index_version="v1")) == [(query_id("Q"), "a", 1)]
+    assert question_set(store.labels(index_version="v1"))[0]["evidence"] == ["A"]
 
 
 def test_query_ids_are_stable_across_runs() -> None:
@@ -307,7 +308,7 @@ def test_unanswered_csv_quotes_and_defuses_formulas(store: Store) -> None:
     store.log_unanswered(
         question='=HYPERLINK("http://x")', reason="thumbs_down", index_version="v1"
     )
-    text = store.unanswered_csv()
+    text = unanswered_csv(store.unanswered())
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["id", "created_at", "reason", "question", "index_version"]
     assert [row[3] for row in rows[1:]] == [
@@ -315,7 +316,7 @@ def test_unanswered_csv_quotes_and_defuses_formulas(store: Store) -> None:
         'Dose, "per kg"?\nsecond line',
     ]
     assert [row[2] for row in rows[1:]] == ["thumbs_down", "abstained"]
-    only_first = store.unanswered_csv(store.unanswered()[1:])
+    only_first = unanswered_csv(store.unanswered()[1:])
     assert len(list(csv.reader(io.StringIO(only_first)))) == 2
 
 
