@@ -241,7 +241,10 @@ class _RowTokens:
             _, tokens = self.embedder.encode_with_tokens(
                 [self.texts[r] for r in missing], "passage"
             )
-            self._tokens.update(zip(missing, (t.astype(np.float16) for t in tokens), strict=True))
+            # Rounded through float16 as the index stores them, so the scores match the Searcher's.
+            self._tokens.update(
+                zip(missing, (t.astype(np.float16).astype(np.float32) for t in tokens), strict=True)
+            )
 
     def get(self, row: int) -> np.ndarray:
         return self._tokens[row]

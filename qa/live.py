@@ -17,6 +17,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from qa.embedders import Embedder
 from qa.errors import QAError
@@ -123,16 +124,7 @@ class LiveSearcher:
         On any error the current Searcher stays in place and the error propagates.
         """
         with self._lock:
-            index = build_index(
-                self.corpus_dir,
-                self.index_dir,
-                self._embedder,
-                corpus_settings=self.corpus_settings,
-                passage_settings=self.passage_settings,
-                index_settings=self.index_settings,
-                progress=self.progress,
-                say=self.say,
-            )
+            index = build_index(self.corpus_dir, self.index_dir, self._embedder, **self._options())
             return self._swap(index)
 
     def refresh(self) -> bool:
@@ -166,16 +158,17 @@ class LiveSearcher:
         return watcher
 
     def _ensure(self) -> CorpusIndex:
-        return ensure_index(
-            self.corpus_dir,
-            self.index_dir,
-            self._embedder,
-            corpus_settings=self.corpus_settings,
-            passage_settings=self.passage_settings,
-            index_settings=self.index_settings,
-            progress=self.progress,
-            say=self.say,
-        )
+        return ensure_index(self.corpus_dir, self.index_dir, self._embedder, **self._options())
+
+    def _options(self) -> dict[str, Any]:
+        """What a build or a load of this corpus's index is given, the same for both."""
+        return {
+            "corpus_settings": self.corpus_settings,
+            "passage_settings": self.passage_settings,
+            "index_settings": self.index_settings,
+            "progress": self.progress,
+            "say": self.say,
+        }
 
     def _swap(self, index: CorpusIndex) -> Searcher:
         searcher = Searcher(index, self._embedder, self._settings)

@@ -48,7 +48,7 @@ from qa.staff_reports import (
     unanswered_csv,
 )
 from qa.store import Store
-from qa.ui import STATIC, SecurityHeadersMiddleware
+from qa.ui import STATIC, SecurityHeadersMiddleware, locked_down_launch
 
 NONE = "(none)"
 EXPORTS = ("questions", "qrels")
@@ -101,18 +101,10 @@ class StaffApp:
             server_port=port,
             auth=(user, password),
             auth_message="Staff only: sign in with the staff credentials.",
-            share=False,
-            inbrowser=False,
             prevent_thread_lock=prevent_thread_lock,
             quiet=quiet,
             show_error=True,  # staff see the cause of a failure; visitors never reach this app
-            enable_monitoring=False,
-            mcp_server=False,
-            ssr_mode=False,
-            pwa=False,
-            run_history=False,
-            footer_links=["api"],
-            max_file_size=0,
+            **locked_down_launch(),
             app_kwargs={"middleware": [Middleware(SecurityHeadersMiddleware)]},
             css=CSS,
         )

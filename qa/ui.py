@@ -241,24 +241,33 @@ class ChatApp:
         _, url, _ = self.demo.launch(
             server_name=host,
             server_port=port,
-            share=False,
-            inbrowser=False,
             prevent_thread_lock=prevent_thread_lock,
             quiet=quiet,
             show_error=False,
-            enable_monitoring=False,
-            mcp_server=False,
-            ssr_mode=False,
-            pwa=False,
-            run_history=False,
-            footer_links=["api"],
-            max_file_size=0,
+            **locked_down_launch(),
             app_kwargs=self.app_kwargs(),
             css=CSS,
             head=SCROLL_SCRIPT,
             theme=THEME,
         )
         return url
+
+
+def locked_down_launch() -> dict[str, Any]:
+    """The ``launch`` options the chat and the staff view share: never a public share link or a
+    browser tab, no usage telemetry, no MCP server, no server-side rendering, no installable
+    app, no run history, no uploads. Each app adds its own auth, error display and routes."""
+    return {
+        "share": False,
+        "inbrowser": False,
+        "enable_monitoring": False,
+        "mcp_server": False,
+        "ssr_mode": False,
+        "pwa": False,
+        "run_history": False,
+        "footer_links": ["api"],
+        "max_file_size": 0,
+    }
 
 
 def build_app(
