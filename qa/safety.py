@@ -27,6 +27,7 @@ import bisect
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -55,10 +56,22 @@ CATEGORIES = ("suicide", "self_harm", "overdose", "wish_to_die")
 
 @dataclass(frozen=True)
 class CrisisSignal:
-    """What triggered the crisis message: its category and the visitor's own words that matched."""
+    """What triggered the crisis message: its category and the visitor's own words that matched.
+
+    ``personal``: the text speaks in the first person ("I", "my", "kms"); ``lethal``: it asks
+    about lethal means (a rule marked "+" in :mod:`qa.safety_rules`). Either way the chat shows
+    the resources and no passage: a visitor writing about their own crisis needs help, not
+    articles, and no passage should read as an answer to "how much would kill me".
+    """
 
     category: str  # one of CATEGORIES
     matched: str
+    personal: bool = False
+    lethal: bool = False
+
+    @property
+    def withholds_passages(self) -> bool:
+        return self.personal or self.lethal
 
 
 # --- Spelling: how a raw token becomes the canonical words the rules are written in. --------
@@ -221,14 +234,34 @@ def _slot(slot: str) -> str:
     return "(?:" + "|".join(parts) + ")" + ("?" if slot.endswith("?") else "")
 
 
+def _compile(rules: Iterable[str]) -> re.Pattern[str]:
+    expressions = ("".join(_slot(slot) for slot in rule.lstrip("+").split()) for rule in rules)
+    return re.compile("(?<= )(?:" + "|".join(expressions) + ")")
+
+
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     """One expression per category, compiled on first use (about 0.1 s) to keep imports fast."""
-    compiled = []
-    for category in CATEGORIES:
-        rules = ("".join(_slot(slot) for slot in rule.split()) for rule in RULES[category])
-        compiled.append((category, re.compile("(?<= )(?:" + "|".join(rules) + ")")))
-    return tuple(compiled)
+    return tuple((category, _compile(RULES[category])) for category in CATEGORIES)
+
+
+@lru_cache(maxsize=1)
+def _lethal_pattern() -> re.Pattern[str]:
+    """The rules marked "+" (lethal means), of every category."""
+    return _compile(rule for rules in RULES.values() for rule in rules if rule.startswith("+"))
+
+
+# Canonical words by which a text speaks of its writer ("kms" is read as "kill myself").
+_FIRST_PERSON = frozenset(
+    {
+        "i", "im", "ive", "id", "me", "my", "myself", "mine", "meself", "yo", "mi", "je", "moi",
+        "mon", "ich", "mich", "mein", "meine",
+    }
+)
+
+
+def _canonical_text(tokens: Sequence[tuple[str, int, int]]) -> str:
+    return " " + " ".join(word for word, _, _ in tokens) + " "
 
 
 def detect_crisis(text: str) -> CrisisSignal | None:
@@ -239,12 +272,17 @@ def detect_crisis(text: str) -> CrisisSignal | None:
     returned. Linear in the length of ``text``: 100,000 characters take well under a second.
     """
     tokens = _tokens(text)
-    canonical = " " + " ".join(word for word, _, _ in tokens) + " "
+    canonical = _canonical_text(tokens)
     for category, pattern in _patterns():
         match = pattern.search(canonical)
         if match is not None:
             starts = list(itertools.accumulate((len(w) + 1 for w, _, _ in tokens), initial=1))
             first = bisect.bisect_right(starts, match.start()) - 1
             last = bisect.bisect_right(starts, match.end() - 2) - 1
-            return CrisisSignal(category, text[tokens[first][1] : tokens[last][2]])
+            return CrisisSignal(
+                category,
+                text[tokens[first][1] : tokens[last][2]],
+                personal=any(word in _FIRST_PERSON for word, _, _ in tokens),
+                lethal=_lethal_pattern().search(canonical) is not None,
+            )
     return None

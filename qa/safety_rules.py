@@ -11,6 +11,8 @@ from __future__ import annotations
 
 SETS = {
     "SELF": "myself my_self meself",
+    # Someone else at risk: the same resources serve a friend or a parent who is worried.
+    "OTHER": "himself herself themselves themself yourself urself",
     "KILL": "kill kills killing killed",
     # A wish, an intent or a plan.
     "VOL": "want wants wanted wanting wanna wish wishes wished wishing hope hoping ready deserve "
@@ -67,13 +69,15 @@ SETS = {
 # "a|b" one of these tokens; "a|b?" optional; "@SET" any word of a set; "~N" up to N FILL words;
 # "~N:SET" up to N words of SET; "*N" up to N words of any kind; "!a|b" not followed by these;
 # "$" (as an alternative) the end of the sentence or text; "#" a number of ten or more.
+# A rule that starts with "+" asks about lethal means (a lethal dose, a way to die): the chat
+# then shows the crisis resources without any passage, whoever the question is about.
 
 RULES = {
     "suicide": [
         "suicide|suicidal|suicides|suicidality|suicidally|unalive|unalived|unaliving|sewer_slide",
-        "@KILL ~2 @SELF",
+        "@KILL ~2 @SELF|@OTHER",
         "@VOL|please|pls|plz|someone|somebody|just *3 kill|end me",
-        "@VOL ~2 off @SELF",
+        "@VOL ~2 off @SELF|@OTHER",
         "end|ending|ended|take|taking|took|taken my|this|own own? life|lives "
         "!back|in|to|into|forward|further|seriously",
         "@VOL ~2 end|ending it|things|everything|myself !with|between",
@@ -82,9 +86,9 @@ RULES = {
         "noose|nooses",
         "have|made|got|making ~1:DET plan $|to_die|to_end_it|to_kill_myself",
         "rope|gun|knife ready|loaded|tied $|and|now|tonight",
-        "painless|painlessly|easiest|quickest|peaceful|peacefully|fastest|least_painful|quick|"
+        "+painless|painlessly|easiest|quickest|peaceful|peacefully|fastest|least_painful|quick|"
         "quietly *2 way|ways|method|methods to go $",
-        "way|ways|method|methods|how|means|easiest|painless|quickest|fastest *3 to "
+        "+way|ways|method|methods|how|means|easiest|painless|quickest|fastest *3 to "
         "die|kill_myself|end_it|end_my_life|commit_suicide",
         "hang|hanging|hanged|shoot|shooting|drown|drowning|poison|poisoning|gas|suffocate|"
         "suffocating|strangle|strangling|electrocute|overdose ~1 @SELF !in_the_foot",
@@ -99,7 +103,7 @@ RULES = {
     "self_harm": [
         "self harm|harming|harmed|harms|harmer|injury|injuries|injure|injuring|injured|"
         "injurious|mutilation|mutilate|mutilating|mutilated|hurt|hurting|cutting|cutter",
-        "@HURT ~1 @SELF !@ACCIDENT",
+        "@HURT ~1 @SELF|@OTHER !@ACCIDENT",
         "cut|cutting|cuts|carve|carving|carved|slash|slashing|slashed ~1 my|me? @BODY !@ACCIDENT",
         "urge|urges|relapse|relapsed|relapsing|started|start|keep|kept|stop|stopped|quit|"
         "quitting|addicted|habit|back_to ~2 cut|cutting|self_harm|sh again|anymore|$",
@@ -124,17 +128,17 @@ RULES = {
         "@VOL ~2 @TAKE ~3:DET bottle|bottles|handful|fistful|stash|supply",
         "@TAKE ~1 all|every|rest ~2:DET @PILLS @ATONCE|$",
         "@TOOK ~2:DET @MANY|# ~2:DET @PILLS",
-        "lethal|fatal|deadly|toxic|killing|suicidal dose|doses|amount|amounts|quantity|"
+        "+lethal|fatal|deadly|toxic|killing|suicidal dose|doses|amount|amounts|quantity|"
         "overdose|dosage|level",
-        "how_many|how_much *4 kill|killed me|you|someone|somebody|a_person|people|myself",
-        "how_many|how_much *4 die|lethal|fatal|overdose",
-        "take|takes to kill|killed me|myself|someone|somebody|a_person",
+        "+how_many|how_much *4 kill|killed me|you|someone|somebody|a_person|people|myself",
+        "+how_many|how_much *4 die|lethal|fatal|overdose",
+        "+take|takes to kill|killed me|myself|someone|somebody|a_person",
         "@TAKE *5 on_purpose|deliberately|intentionally|purposely",
         "@TOOK ~1:DET double|triple|quadruple|twice|three_times ~1:DET dose|doses|amount",
         "stockpile|stockpiling|stockpiled|hoard|hoarding|hoarded|stash|stashing ~2:DET @PILLS",
         "@PILLS ready|lined_up|counted|counted_out|saved_up $|and|now|tonight",
-        "@PILLS *4 lethal|fatal|deadly",
-        "enough *3 to die|kill_myself|kill_me|end_it|end_my_life|overdose",
+        "+@PILLS *4 lethal|fatal|deadly",
+        "+enough *3 to die|kill_myself|kill_me|end_it|end_my_life|overdose",
         "@PILLS|alcohol *3 to die|end_it|end_my_life|kill_myself|never_wake_up",
     ],
     "wish_to_die": [
@@ -221,6 +225,15 @@ TYPOS = _pairs(
     tird=tired u=you ur=your 2=to b=be r=are wit=with wiht=with witout=without
     everone=everyone evryone=everyone noone=no_one nothin=nothing gonan=gonna goin=going
     tryin=trying plannin=planning"""
+)
+
+# A few words of other languages visitors write in; French "suicider" is one edit from
+# "suicide" already. Spanish: "quiero suicidarme", "me quiero morir", "quiero matarme";
+# German and Italian: "Suizid", "Selbstmord", "suicidio".
+TYPOS |= _pairs(
+    """suicidarme=suicide_myself suicidarse=suicide suicidarte=suicide suicidio=suicide
+    suizid=suicide suizidal=suicidal selbstmord=suicide matarme=kill_myself quiero=want
+    morir=die morirme=die"""
 )
 
 # Words written as one that the rules read as several.

@@ -413,13 +413,60 @@ def test_variants_and_the_matched_span(text: str, expected: str) -> None:
     assert signal.matched == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # someone else at risk: the same helplines serve a worried friend or parent
+        ("my friend said he wants to kill himself, can ketamine help him?", "suicide"),
+        ("my daughter has been cutting herself", "self_harm"),
+        ("they keep saying they want to off themselves", "suicide"),
+        # other languages
+        ("quiero suicidarme", "suicide"),
+        ("me quiero morir", "wish_to_die"),
+        ("ich denke an Selbstmord", "suicide"),
+    ],
+)
+def test_others_at_risk_and_other_languages(text: str, category: str) -> None:
+    signal = detect_crisis(text)
+    assert signal is not None and signal.category == category
+
+
+def test_accidents_to_others_pass() -> None:
+    assert detect_crisis("he hurt himself playing football") is None
+    assert detect_crisis("she cut herself shaving") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "personal", "lethal"),
+    [
+        ("does ketamine help with suicidal thoughts?", False, False),
+        ("can you overdose on ketamine?", False, False),
+        ("i want to overdose", True, False),
+        ("kms", True, False),
+        ("quiero suicidarme", True, False),
+        ("what's the lethal dose of ketamine", False, True),
+        ("is 10 grams of ketamine lethal", False, True),
+        ("how much ketamine would kill me", True, True),
+        ("what is the most painless way to die", False, True),
+    ],
+)
+def test_whether_passages_are_withheld(text: str, personal: bool, lethal: bool) -> None:
+    """About the writer, or about lethal means: the chat shows the resources and no passage."""
+    signal = detect_crisis(text)
+    assert signal is not None
+    assert (signal.personal, signal.lethal) == (personal, lethal)
+    assert signal.withholds_passages == (personal or lethal)
+
+
 def test_negation_still_shows_resources() -> None:
-    assert detect_crisis("I'm not suicidal, just curious") == CrisisSignal("suicide", "suicidal")
+    assert detect_crisis("I'm not suicidal, just curious") == CrisisSignal(
+        "suicide", "suicidal", personal=True
+    )
 
 
 def test_the_most_specific_category_wins() -> None:
     assert detect_crisis("I want to die, I took too many pills") == CrisisSignal(
-        "overdose", "took too many"
+        "overdose", "took too many", personal=True
     )
     signal = detect_crisis("I feel like killing myself")
     assert signal is not None
@@ -477,7 +524,7 @@ def test_100k_characters() -> None:
     assert len(text) == 100_000
     assert detect_crisis(text) is None
     assert detect_crisis(text[: -len(" i want to die")] + " i want to die") == CrisisSignal(
-        "wish_to_die", "want to die"
+        "wish_to_die", "want to die", personal=True
     )
     assert detect_crisis("x" * 100_000) is None
     assert detect_crisis("k i " * 25_000) is None  # single letters, joined only in short runs
