@@ -224,19 +224,49 @@ def is_followup(question: str) -> bool:
 
 
 def resolve_followup(question: str, history: Sequence[str]) -> str:
-    """The query to search: the question, prefixed by the resolved topic of the turn before it.
+    """The query to search: the question, prefixed by the topic of the turns before it.
 
-    Turns without a single content word ("hi", "thanks") carry no topic and are skipped.
+    A follow-up continues the whole resolved turn before it ("do they go away?"), except one
+    that opens a new topic ("what about anxiety?", "and for ptsd?"): that one attaches to the
+    last question that stood alone, replacing the earlier refinements instead of piling them
+    up, so after "side effects?" and "what about anxiety?", "and ptsd?" is searched as
+    "side effects? and ptsd?". Turns without a single content word ("hi", "thanks") carry no
+    topic and are skipped.
     """
-    context = ""
+    base = context = ""
     for turn in history:
         turn = turn.strip()
-        if not content_words(turn):
-            continue
-        context = _join(context, turn) if (context and is_followup(turn)) else turn
-    if context and is_followup(question):
-        return _join(context, question.strip())
+        if content_words(turn):
+            base, context = _resolve(turn, base, context)
+    if base:
+        return _resolve(question.strip(), base, context)[1]
     return question.strip()
+
+
+def _resolve(turn: str, base: str, context: str) -> tuple[str, str]:
+    """(last standalone question, resolved query) after ``turn``."""
+    if not base or not is_followup(turn):
+        return turn, turn
+    new_topic = _CONTINUATION.match(turn) is not None and bool(content_words(turn))
+    return base, _join(base if new_topic else context, turn)
+
+
+_PLEASANTRY = frozenset(
+    {
+        "hi", "hello", "hey", "hiya", "thanks", "thank", "you", "thx", "ty", "cheers", "ok",
+        "okay", "k", "cool", "great", "nice", "good", "awesome", "perfect", "excellent",
+        "brilliant", "fine", "alright", "got", "it", "bye", "goodbye", "see", "ya", "morning",
+        "evening", "lol", "haha", "wow", "oh", "ah", "yes", "yeah", "yep", "no", "nope", "sure",
+        "much", "very", "so",
+    }
+)
+
+
+def is_small_talk(text: str) -> bool:
+    """A greeting, thanks or acknowledgement ("thanks!", "ok cool", "hello"): nothing to
+    search, and not a follow-up to the question before it."""
+    words = _WORD.findall(text.lower())
+    return 0 < len(words) <= 6 and all(w in _PLEASANTRY for w in words)
 
 
 #: How much earlier context a resolved query keeps; the turn itself is always kept whole.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.followup import content_words, is_followup, resolve_followup
+from qa.followup import content_words, is_followup, is_small_talk, resolve_followup
 
 SIDE_EFFECTS = "What are the side effects of ketamine?"
 
@@ -74,6 +74,18 @@ def test_questions_that_stand_alone(question: str) -> None:
             "how much does it cost?",
             "Does insurance cover ketamine treatment? how much does it cost?",
         ),
+        # "what about X?" / "and X?" switch the refinement: they attach to the last question
+        # that stood alone, instead of piling up every earlier refinement.
+        (
+            [SIDE_EFFECTS, "what about for anxiety?", "and for ptsd?"],
+            "what about chronic pain?",
+            f"{SIDE_EFFECTS} what about chronic pain?",
+        ),
+        (
+            [SIDE_EFFECTS, "what about nausea?"],
+            "how long does it last?",
+            f"{SIDE_EFFECTS} what about nausea? how long does it last?",
+        ),
         # No history, or only blank turns: nothing to lean on.
         ([], "do they go away?", "do they go away?"),
         (["", "   "], "do they go away?", "do they go away?"),
@@ -113,3 +125,15 @@ def test_content_words_leave_out_stop_words_and_back_references() -> None:
     assert content_words("Do THEY go away?") == ["away"]
     assert content_words(SIDE_EFFECTS) == ["side", "effects", "ketamine"]
     assert content_words("it's what it is") == []
+
+
+@pytest.mark.parametrize("text", ["thanks!", "ok cool", "Thank you so much", "hello", "bye"])
+def test_small_talk(text: str) -> None:
+    assert is_small_talk(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["ok so what about pruning?", "thanks, and do they go away?", "", "no side effects?"]
+)
+def test_questions_are_not_small_talk(text: str) -> None:
+    assert not is_small_talk(text)
