@@ -22,16 +22,22 @@ from qa.chat_html import (
     user_html,
 )
 from qa.errors import InputError
+from qa.followup import is_followup, is_small_talk
 from qa.live import LiveSearcher
 from qa.records import Answer, stable_id
 from qa.render import NOT_COVERED, answer_json
-from qa.safety import CRISIS_MESSAGE, CRISIS_MESSAGE_TEXT, detect_crisis
-from qa.search import Searcher
+from qa.safety import (
+    CRISIS_MESSAGE,
+    CRISIS_MESSAGE_TEXT,
+    CrisisSignal,
+    detect_crisis,
+)
+from qa.search import Searcher, clean_question
 from qa.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["answer", "not_covered", "crisis", "empty", "too_long", "error"]
+Kind = Literal["answer", "not_covered", "crisis", "empty", "small_talk", "too_long", "error"]
 Vote = Literal["up", "down"]
 
 # Example questions for the bundled ketamine corpus; any that the loaded corpus does not answer
@@ -45,6 +51,9 @@ DEFAULT_EXAMPLES = (
 )
 
 EMPTY_REPLY = "Type a question about the articles, for example: {example}"
+SMALL_TALK_REPLY = (
+    "Ask another question about the articles whenever you like, for example: {example}"
+)
 TOO_LONG_REPLY = (
     "That message is {length:,} characters long; questions are limited to {limit:,} "
     "characters. Please ask a shorter question."
@@ -79,7 +88,9 @@ class Turn:
     reply_html: str
     answer: Answer | None = None
     crisis: bool = False
-    vote: Vote | None = None  # the last vote recorded for this turn
+    carried: bool = False  # the crisis came from an earlier turn, not from this message
+    vote: Vote | None = None  # the visitor's current vote on this turn
+    stored: tuple[int, int | None] | None = None  # its rows in the store: feedback, unanswered
 
     @property
     def searched(self) -> bool:
@@ -133,62 +144,98 @@ class ChatService:
     # -- answering ----------------------------------------------------------------------------
 
     def respond(self, message: Any, history: Sequence[Turn] = ()) -> Turn:
-        """The turn for ``message`` after the turns in ``history``. Never raises."""
+        """The turn for ``message`` after the turns in ``history``. Never raises.
+
+        The crisis resources come first when the message speaks of a crisis, and also on the
+        turns after one (:meth:`crisis_after`): "would ketamine work for that?" right after
+        "I want to overdose" is still about the crisis. Passages are withheld from a crisis
+        turn that speaks of the visitor's own crisis, asks about lethal means, or leans on the
+        crisis turn before it; a crisis message is never searched as a follow-up's context.
+        """
         text = message if isinstance(message, str) else ""
-        crisis = detect_crisis(text) is not None  # first, and on the whole text
+        signal = detect_crisis(text)  # first, and on the whole text
+        carried = signal is None and self.crisis_after(history)
+        crisis = signal is not None or carried
         prefix = crisis_html(CRISIS_MESSAGE) if crisis else ""
         limit = self.settings.max_question_chars
+        example = self.examples[0] if self.examples else "What do the articles say about ...?"
+
+        def reply(kind: Kind, html: str, answer: Answer | None = None, shown: str = text) -> Turn:
+            return Turn(kind, shown, prefix + html, answer=answer, crisis=crisis, carried=carried)
+
         if not text.strip():
-            example = self.examples[0] if self.examples else "What do the articles say about ...?"
             return Turn("empty", "", message_html(EMPTY_REPLY.format(example=example)))
         if len(text) > limit:
             notice = message_html(TOO_LONG_REPLY.format(length=len(text), limit=limit))
-            shown = text[:limit] + "…"
-            return Turn("too_long", shown, prefix + notice, crisis=crisis)
+            return reply("too_long", notice, shown=text[:limit] + "…")
+        if withholds_passages(text, signal, carried):
+            return reply("crisis", "")
+        if not crisis and is_small_talk(text):
+            return reply("small_talk", message_html(SMALL_TALK_REPLY.format(example=example)))
         try:
             answer = self.searcher.search(text, history=self.history(history), k=self.settings.k)
         except InputError as error:
-            return Turn("error", text, prefix + message_html(str(error)), crisis=crisis)
+            return reply("error", message_html(str(error)))
         except Exception:
             log.exception("search failed")
-            return Turn("error", text, prefix + message_html(ERROR_REPLY), crisis=crisis)
+            return reply("error", message_html(ERROR_REPLY))
         if crisis:
-            kind: Kind = "crisis"
             body = "" if answer.abstained else answer_html(answer, self.titles, self.examples)
-        else:
-            kind = "not_covered" if answer.abstained else "answer"
-            body = answer_html(answer, self.titles, self.examples)
-        turn = Turn(kind, text, prefix + body, answer=answer, crisis=crisis)
-        if answer.abstained and not crisis:
+            return reply("crisis", body, answer)
+        if answer.abstained:
             self._log_unanswered(text, "abstained", answer.index_version)
-        return turn
+            return reply("not_covered", answer_html(answer, self.titles, self.examples), answer)
+        return reply("answer", answer_html(answer, self.titles, self.examples), answer)
 
     def history(self, turns: Sequence[Turn]) -> list[str]:
-        """The earlier questions follow-up resolution sees: the last few that were searched."""
-        asked = [t.question for t in turns if t.searched]
+        """The earlier questions follow-up resolution sees: the last few that were answered.
+
+        Crisis turns never become a later query's context (nor, through it, a stored query),
+        and neither do questions the articles did not cover: "does it work for pain?" after
+        an unanswered "how many sessions do I need?" is searched on its own.
+        """
+        asked = [
+            t.question
+            for t in turns
+            if t.answer is not None and not t.crisis and not t.answer.abstained
+        ]
         return asked[-self.settings.history_turns :] if self.settings.history_turns else []
+
+    def crisis_after(self, turns: Sequence[Turn]) -> bool:
+        """Whether one of the last few messages (``history_turns``) spoke of a crisis itself."""
+        recent = [t for t in turns if t.kind != "empty"][-max(self.settings.history_turns, 1) :]
+        return any(t.crisis and not t.carried for t in recent)
 
     def ask(self, question: str, history: Sequence[str] = ()) -> dict[str, Any]:
         """The structured answer for API users: :func:`qa.render.answer_json` plus the crisis
         flag and wording. Raises :class:`~qa.errors.InputError` for an empty or too long one."""
         if not isinstance(question, str):
             raise InputError("the question must be text")
-        crisis = detect_crisis(question) is not None
+        signal = detect_crisis(question)
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise InputError(TOO_LONG_REPLY.format(length=len(question), limit=limit))
         history = [h for h in (history or ()) if isinstance(h, str) and h.strip()]
         if any(len(h) > limit for h in history):
             raise InputError(f"each earlier question is limited to {limit:,} characters")
-        answer = self.searcher.search(
-            question, history=history[-self.settings.history_turns :], k=self.settings.k
-        )
+        recent = history[-max(self.settings.history_turns, 1) :]
+        carried = signal is None and any(detect_crisis(h) is not None for h in recent)
+        crisis = signal is not None or carried
+        if withholds_passages(question, signal, carried):
+            asked = clean_question(question, limit)
+            answer = Answer(asked, asked, False, (), index_version=self.searcher.index.version)
+        else:
+            context = [h for h in history if detect_crisis(h) is None]
+            answer = self.searcher.search(
+                question, history=context[-self.settings.history_turns :], k=self.settings.k
+            )
         if answer.abstained and not crisis:
             self._log_unanswered(question, "abstained", answer.index_version)
         return {
             **answer_json(answer),
             "crisis": crisis,
             "crisis_message": CRISIS_MESSAGE_TEXT if crisis else None,
+            "withheld": crisis and not answer.citations and not answer.abstained,
             "not_covered": NOT_COVERED if answer.abstained else None,
         }
 
@@ -197,22 +244,30 @@ class ChatService:
 
     # -- votes --------------------------------------------------------------------------------
 
-    def vote(self, turn: Turn, vote: Vote) -> Turn:
-        """Record a thumbs up or down on ``turn``; the turn with the vote remembered.
+    def vote(self, turn: Turn, vote: Vote | None) -> Turn:
+        """Record a thumbs up or down on ``turn``, or take it back (None); the turn with the
+        vote remembered.
 
-        A thumbs down also logs the question as unanswered. A repeated identical vote is not
-        recorded twice. Crisis messages are never written to the store: they are the most
-        sensitive text a visitor sends, and staff review needs none of them.
+        The store keeps the latest vote of each answer shown: a changed vote replaces the old
+        row, a withdrawn one deletes it. A thumbs down also logs the question as unanswered
+        (once: a "not covered" reply was logged when it was shown). Crisis turns are never
+        written to the store: they are the most sensitive text a visitor sends, and staff
+        review needs none of them.
         """
-        if vote not in ("up", "down"):
-            raise InputError(f"vote must be 'up' or 'down', got {vote!r}")
+        if vote not in ("up", "down", None):
+            raise InputError(f"vote must be 'up', 'down' or None, got {vote!r}")
         answer = turn.answer
         if answer is None or turn.crisis or turn.vote == vote:
             return turn
         if self.store is None:
             return replace(turn, vote=vote)
         try:
-            self.store.record_feedback(
+            if turn.stored is not None:
+                self.store.withdraw_feedback(*turn.stored)
+                turn = replace(turn, vote=None, stored=None)
+            if vote is None:
+                return turn
+            feedback = self.store.record_feedback(
                 question=turn.question,
                 effective_query=answer.effective_query,
                 passage_ids=turn._passage_ids(),
@@ -220,8 +275,9 @@ class ChatService:
                 index_version=answer.index_version,
                 answer_id=turn.answer_id,
             )
-            if vote == "down":
-                self.store.log_unanswered(
+            unanswered = None
+            if vote == "down" and not answer.abstained:
+                unanswered = self.store.log_unanswered(
                     question=turn.question,
                     reason="thumbs_down",
                     index_version=answer.index_version,
@@ -229,7 +285,7 @@ class ChatService:
         except (StoreError, InputError):
             log.exception("could not record a vote")
             return turn
-        return replace(turn, vote=vote)
+        return replace(turn, vote=vote, stored=(feedback, unanswered))
 
     def _log_unanswered(self, question: str, reason: Literal["abstained"], version: str) -> None:
         if self.store is None:
@@ -238,6 +294,13 @@ class ChatService:
             self.store.log_unanswered(question=question, reason=reason, index_version=version)
         except (StoreError, InputError):
             log.exception("could not log an unanswered question")
+
+
+def withholds_passages(text: str, signal: CrisisSignal | None, carried: bool) -> bool:
+    """Whether a crisis turn shows the resources alone (see :meth:`ChatService.respond`)."""
+    if signal is not None:
+        return signal.withholds_passages
+    return carried and is_followup(text)
 
 
 # --- a conversation as the chat window shows it ----------------------------------------------

@@ -290,6 +290,21 @@ class Store:
             ),
         )
 
+    def withdraw_feedback(self, feedback_id: int, unanswered_id: int | None = None) -> None:
+        """Delete a vote the visitor took back or changed, and the thumbs-down log row that came
+        with it, in one transaction: the store keeps each answer's latest vote only."""
+
+        def run() -> None:
+            with self._transaction() as conn:
+                conn.execute("DELETE FROM feedback WHERE id = ?", (feedback_id,))
+                if unanswered_id is not None:
+                    conn.execute(
+                        "DELETE FROM unanswered WHERE id = ? AND reason = 'thumbs_down'",
+                        (unanswered_id,),
+                    )
+
+        self._retry(run)
+
     def log_unanswered(self, *, question: str, reason: Reason, index_version: str) -> int | None:
         """Log a question the corpus did not answer; its row id, or None when not logging."""
         _require_text(question, "the question")

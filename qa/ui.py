@@ -328,12 +328,13 @@ def build_app(
         def on_like(history: tuple[Turn, ...], event: gr.LikeData) -> tuple[Turn, ...]:
             history = tuple(history or ())
             # Gradio sends True for Like, False for Dislike and "" when a vote is withdrawn.
-            if not isinstance(event.liked, bool) or not isinstance(event.index, int):
+            if not isinstance(event.index, int):
                 return history
             n = turn_index_at(history, event.index)
             if n is None:
                 return history
-            vote: Vote = "up" if event.liked else "down"
+            votes: dict[object, Vote] = {True: "up", False: "down"}
+            vote = votes.get(event.liked) if isinstance(event.liked, bool) else None
             return (*history[:n], service.vote(history[n], vote), *history[n + 1 :])
 
         def on_clear() -> tuple[Turn, ...]:

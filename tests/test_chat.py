@@ -11,15 +11,20 @@ import pytest
 from chat_support import EXAMPLES, OFF_TOPIC, make_searcher
 
 from qa.chat import ChatService, ChatSettings, Turn, chat_messages, turn_index_at
-from qa.chat_html import NOTICE, source_page_html
+from qa.chat_html import NOTICE, crisis_html, source_page_html
 from qa.errors import EmptyQuestionError, InputError
 from qa.render import NOT_COVERED, escape
-from qa.safety import CRISIS_MESSAGE_TEXT
+from qa.safety import CRISIS_MESSAGE, CRISIS_MESSAGE_TEXT
 from qa.search import Searcher
 from qa.store import Store
 
 CRISIS = "i wanna kil myself"
 CRISIS_AND_TOPIC = "I want to end my life. How often should I water tomato plants in hot weather?"
+# Crisis words in a question about a topic, not about the writer: resources, then passages.
+CRISIS_WORD_QUESTION = (
+    "How often should tomato plants be watered in hot weather, and can gardening ease suicidal "
+    "thoughts?"
+)
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +113,7 @@ def test_history_skips_turns_that_ran_no_search(service: ChatService) -> None:
 
 
 def test_crisis_reply_starts_with_resources_then_passages(service: ChatService) -> None:
-    turn = service.respond(CRISIS_AND_TOPIC)
+    turn = service.respond(CRISIS_WORD_QUESTION)
     assert turn.kind == "crisis" and turn.crisis
     assert turn.reply_html.startswith('<div class="qa-crisis" role="alert">')
     assert "988" in turn.reply_html and "findahelpline.com" in turn.reply_html
@@ -147,11 +152,64 @@ def test_ordinary_questions_get_no_crisis_message(service: ChatService, message:
     assert not service.respond(message).crisis
 
 
-def test_crisis_abstention_shows_only_the_resources(service: ChatService, store: Store) -> None:
-    turn = service.respond(CRISIS)
-    assert turn.answer.abstained
-    assert "qa-not-covered" not in turn.reply_html and "qa-card" not in turn.reply_html
-    assert store.unanswered() == []  # crisis text is never written to the store
+@pytest.mark.parametrize(
+    "message",
+    [
+        CRISIS,
+        CRISIS_AND_TOPIC,  # about the writer: no passage, even on a topic the corpus covers
+        "how much fertilizer would it take to kill me",
+        "what is a lethal dose of tomato leaves",  # lethal means, whoever it is about
+        "I took 30 pills, does watering tomatoes in the morning help",
+    ],
+)
+def test_a_crisis_of_ones_own_or_lethal_means_gets_only_the_resources(
+    service: ChatService, store: Store, message: str
+) -> None:
+    turn = service.respond(message)
+    assert turn.kind == "crisis" and turn.crisis and turn.answer is None  # not even searched
+    assert turn.reply_html == crisis_html(CRISIS_MESSAGE)
+    assert service.history([turn]) == []
+    service.vote(turn, "down")
+    assert store.unanswered() == [] and store.feedback() == []  # crisis text is never stored
+
+
+def test_the_turns_after_a_crisis_keep_the_resources_first(
+    service: ChatService, store: Store
+) -> None:
+    crisis = service.respond(CRISIS)
+    # Leaning on the crisis turn: the resources alone, and the crisis is never its context.
+    that = service.respond("would pruning help with that?", [crisis])
+    assert that.crisis and that.answer is None and that.reply_html == crisis.reply_html
+    # A question of its own: the resources first, then its passages, searched without the crisis.
+    own = service.respond("How often should I water tomato plants?", [crisis, that])
+    assert own.crisis and own.reply_html.startswith('<div class="qa-crisis"')
+    assert "qa-card" in own.reply_html
+    assert own.answer is not None and own.answer.effective_query == own.question
+    service.vote(own, "up")
+    assert store.feedback() == []
+    # The history_turns turns after the crisis message carry it; then the chat is ordinary.
+    turns = [crisis, that, own]
+    while len(turns) <= service.settings.history_turns + 1:
+        turns.append(service.respond("How often should I water tomato plants?", turns))
+    assert all(t.crisis and t.carried for t in turns[1:-1]) and not turns[-1].crisis
+    assert CRISIS not in " ".join(service.history(turns))
+
+
+def test_small_talk_is_not_searched_nor_a_follow_up(service: ChatService) -> None:
+    asked = service.respond("How often should I water tomato plants?")
+    for message in ("thanks!", "ok cool", "Thank you so much", "hello"):
+        turn = service.respond(message, [asked])
+        assert turn.kind == "small_talk" and turn.answer is None
+        assert "qa-card" not in turn.reply_html and "qa-not-covered" not in turn.reply_html
+    follow = service.respond("ok so what about pruning them?", [asked])
+    assert follow.kind == "answer"
+
+
+def test_unanswered_questions_are_not_a_follow_ups_context(service: ChatService) -> None:
+    unanswered = service.respond(OFF_TOPIC)
+    asked = service.respond("How often should I water tomato plants?")
+    assert unanswered.answer.abstained
+    assert service.history([unanswered, asked]) == [asked.question]
 
 
 def test_over_long_input_gets_a_friendly_limit_and_no_search(searcher: Searcher) -> None:
@@ -260,9 +318,22 @@ def test_thumbs_up_is_recorded_once(service: ChatService, store: Store) -> None:
 
 def test_thumbs_down_is_recorded_and_logs_the_question(service: ChatService, store: Store) -> None:
     turn = service.vote(service.respond("How often should I water tomato plants?"), "up")
-    turn = service.vote(turn, "down")  # a change of mind is recorded too
-    assert [r.vote for r in store.feedback()] == ["down", "up"]  # newest first
+    turn = service.vote(turn, "down")  # a change of mind replaces the vote
+    assert [r.vote for r in store.feedback()] == ["down"]
     assert [(r.question, r.reason) for r in store.unanswered()] == [(turn.question, "thumbs_down")]
+    assert service.vote(turn, "down") == turn  # the same vote again records nothing
+    turn = service.vote(turn, "up")  # the thumbs down is taken back with its log row
+    assert [r.vote for r in store.feedback()] == ["up"] and store.unanswered() == []
+    turn = service.vote(turn, None)  # withdrawn: nothing of it is left
+    assert turn.vote is None and store.feedback() == [] and store.unanswered() == []
+
+
+def test_thumbs_down_on_not_covered_logs_the_question_once(
+    service: ChatService, store: Store
+) -> None:
+    turn = service.vote(service.respond(OFF_TOPIC), "down")
+    assert [r.reason for r in store.unanswered()] == ["abstained"]
+    assert [r.vote for r in store.feedback()] == ["down"] and turn.vote == "down"
 
 
 def test_votes_on_crisis_or_unsearched_turns_are_not_stored(
@@ -311,6 +382,12 @@ def test_ask_returns_the_structured_answer(service: ChatService) -> None:
 def test_ask_flags_crisis_and_abstention(service: ChatService) -> None:
     data = service.ask(CRISIS)
     assert data["crisis"] is True and data["crisis_message"] == CRISIS_MESSAGE_TEXT
+    assert data["withheld"] is True and data["results"] == [] and data["abstained"] is False
+    after = service.ask("would pruning help with that?", [CRISIS])
+    assert after["crisis"] is True and after["withheld"] is True and after["results"] == []
+    own = service.ask("How often should I water tomato plants?", [CRISIS])
+    assert own["crisis"] is True and own["withheld"] is False and own["results"]
+    assert own["effective_query"] == own["query"]  # the crisis is not its context
     off = service.ask(OFF_TOPIC)
     assert off["abstained"] is True and off["results"] == [] and off["not_covered"] == NOT_COVERED
 
