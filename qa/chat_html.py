@@ -14,7 +14,7 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from qa.records import Answer, Citation, Document
-from qa.render import NOT_COVERED, citation_label, escape, highlighted_html
+from qa.render import NOT_COVERED, citation_label, citation_location, escape, highlighted_html
 
 NOTICE = (
     "This is information from the articles listed here, not medical advice. For advice about "
@@ -63,8 +63,10 @@ def card_html(citation: Citation) -> str:
         f'<div class="qa-card" data-passage-id="{escape(citation.passage_id)}">'
         f'<div class="qa-cite">{escape(citation_label(citation))}</div>'
         f'<blockquote class="qa-passage">{passage}</blockquote>'
-        f'<a class="qa-open" href="{escape(source_href(citation))}">'
-        "Open the article at this passage</a></div>"
+        f'<div class="qa-where">{escape(citation_location(citation))} · '
+        f'<a class="qa-open" href="{escape(source_href(citation))}" '
+        f'aria-label="Open the article at passage {citation.number}">'
+        "Open the article at this passage</a></div></div>"
     )
 
 

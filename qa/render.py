@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from qa.passages import SECTION_JOINER
 from qa.records import Answer, Citation
 
 NOT_COVERED = "The articles here don't cover that."
@@ -38,9 +39,23 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 
 def citation_label(citation: Citation) -> str:
-    """``[1] Title — Section`` (the section is left out when the passage has none)."""
-    label = f"[{citation.number}] {citation.title}"
-    return f"{label} — {citation.section}" if citation.section else label
+    """``[1] Title — Section`` (the section is left out when the passage has none, and so is a
+    heading that only repeats the title: "The Advantages — Advantages — Reduces Anxiety")."""
+    title = _heading_key(citation.title)
+    parts = [
+        p for p in citation.section.split(SECTION_JOINER) if p and _heading_key(p) != title
+    ]
+    return SECTION_JOINER.join([f"[{citation.number}] {citation.title}", *parts])
+
+
+def citation_location(citation: Citation) -> str:
+    """Where the passage is: ``source.txt, characters 1028–1447`` (offsets into the file)."""
+    return f"{citation.source}, characters {citation.start}–{citation.end}"
+
+
+def _heading_key(heading: str) -> str:
+    words = heading.casefold().split()
+    return " ".join(words[1:] if words[:1] in (["the"], ["a"], ["an"]) else words)
 
 
 def answer_text(answer: Answer) -> str:

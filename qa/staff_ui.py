@@ -17,6 +17,7 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
+from qa.chat import ChatSettings
 from qa.errors import InputError, QAError
 from qa.lab import (
     CANDIDATE_HEADERS,
@@ -47,7 +48,7 @@ from qa.staff_reports import (
     question_set_jsonl,
     unanswered_csv,
 )
-from qa.store import Store
+from qa.store import MAX_LIMIT, Store
 from qa.ui import STATIC, SecurityHeadersMiddleware, locked_down_launch
 
 NONE = "(none)"
@@ -73,6 +74,9 @@ class StrategySearchers:
                 self._cache = {k: v for k, v in self._cache.items() if k[0] == key[0]}
                 searcher = self._cache[key] = Searcher(base.index, base.embedder, settings)
         return searcher, mode
+
+
+CHAT_K = ChatSettings().k  # passages a visitor is shown
 
 
 @dataclass
@@ -166,7 +170,8 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
                 with gr.Row():
                     name_a = gr.Dropdown(list(STRATEGIES), value="hybrid", label="Strategy A")
                     name_b = gr.Dropdown([NONE, *STRATEGIES], value="dense", label="Strategy B")
-                    k = gr.Slider(1, 20, value=live.settings.k, step=1, label="k")
+                    # What a visitor is shown, so "shown" in the lab means shown in the chat.
+                    k = gr.Slider(1, 20, value=CHAT_K, step=1, label=f"k (the chat shows {CHAT_K})")
                     run = gr.Button("Search", variant="primary")
                 with gr.Row():
                     summary_a = gr.Markdown(**STATIC)
@@ -221,7 +226,9 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
                     threshold = gr.Slider(
                         0.5, 0.95, value=group_threshold, step=0.01, label="Group when cosine ≥"
                     )
-                    limit = gr.Number(1000, precision=0, minimum=1, label="Latest questions")
+                    limit = gr.Number(
+                        1000, precision=0, minimum=1, maximum=MAX_LIMIT, label="Latest questions"
+                    )
                     refresh = gr.Button("Refresh")
                 counts = gr.Markdown()
                 grouped = gr.Dataframe(headers=list(GROUP_HEADERS), interactive=False, wrap=True)

@@ -89,9 +89,12 @@ def _require_text(value: str, what: str) -> str:
     return value
 
 
+MAX_LIMIT = 1_000_000  # rows a report reads at most; SQLite's integers end at 2**63
+
+
 def _require_limit(limit: int) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise InputError(f"limit must be a positive integer, got {limit!r}")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise InputError(f"limit must be a whole number from 1 to {MAX_LIMIT:,}, got {limit!r}")
     return limit
 
 

@@ -96,7 +96,7 @@ CSS = """
 .qa-passage { white-space: pre-wrap; margin: 0 0 .35rem; padding: 0 0 0 .6rem;
   border-left: 3px solid var(--border-color-primary); font-style: normal; }
 .qa-passage mark { background: #fde68a; color: #111827; padding: 0 .1em; border-radius: 2px; }
-.qa-open { font-size: .85rem; }
+.qa-where { font-size: .85rem; color: var(--body-text-color-subdued); }
 .qa-crisis { margin: 0 0 .6rem; padding: .5rem .8rem; border-radius: 8px;
   border: 2px solid #b91c1c; background: #fef2f2; color: #1f2937; }
 .qa-crisis p { margin: .35rem 0; }

@@ -13,7 +13,8 @@ from chat_support import EXAMPLES, OFF_TOPIC, make_searcher
 from qa.chat import ChatService, ChatSettings, Turn, chat_messages, turn_index_at
 from qa.chat_html import NOTICE, crisis_html, source_page_html
 from qa.errors import EmptyQuestionError, InputError
-from qa.render import NOT_COVERED, escape
+from qa.records import Citation
+from qa.render import NOT_COVERED, citation_label, escape
 from qa.safety import CRISIS_MESSAGE, CRISIS_MESSAGE_TEXT
 from qa.search import Searcher
 from qa.store import Store
@@ -72,6 +73,9 @@ def test_answer_shows_numbered_cards_with_verbatim_passage_and_highlight(
     a, b = first.highlight
     assert html.unescape(marked) == document.text[a:b]
     assert f'href="source/{first.passage_id}#qa-passage"' in reply
+    # The exact location, as offsets a reader can check in the file.
+    assert f"{first.source}, characters {first.start}–{first.end}" in reply
+    assert 'aria-label="Open the article at passage 1"' in reply
     assert "Searching for" not in reply  # not a follow-up
     assert tags(reply) <= OUR_TAGS
 
@@ -405,3 +409,22 @@ def test_ask_rejects_empty_and_over_long_questions(service: ChatService) -> None
         service.ask("x" * 1001)
     with pytest.raises(InputError):
         service.ask("fine", ["y" * 1001])
+
+
+@pytest.mark.parametrize(
+    ("title", "section", "label"),
+    [
+        ("Growing Tomatoes", "Watering", "[1] Growing Tomatoes — Watering"),
+        ("Growing Tomatoes", "", "[1] Growing Tomatoes"),
+        # a heading that only repeats the title is not said twice
+        (
+            "The Advantages of Compost",
+            "Advantages of Compost — Richer Soil",
+            "[1] The Advantages of Compost — Richer Soil",
+        ),
+        ("Compost", "compost", "[1] Compost"),
+    ],
+)
+def test_citation_label(title: str, section: str, label: str) -> None:
+    citation = Citation(1, "p", "d", title, section, "a.txt", 0, 1, "x", None, 0.0)
+    assert citation_label(citation) == label

@@ -125,6 +125,8 @@ def test_bad_input_is_an_input_error(store: Store) -> None:
         store.log_unanswered(question="q", reason="bored", index_version="v1")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="limit"):
         store.unanswered(limit=0)
+    with pytest.raises(InputError, match="1 to 1,000,000"):
+        store.unanswered(limit=10**20)  # past SQLite's integers: a message, not its error
     with pytest.raises(InputError, match="ISO"):
         store.unanswered(since="last tuesday")
     with pytest.raises(ValueError):
