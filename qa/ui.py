@@ -133,13 +133,18 @@ STATIC: dict[str, Any] = {"sanitize_html": True, "latex_delimiters": [], "line_b
 # autoscroll off, this script instead brings the visitor's latest question to the top of the
 # chat, its reply starting right below. It only moves a scroll position; an inline script is
 # allowed by the CSP (string evaluation is not). Without it the chat simply does not scroll.
-SCROLL_SCRIPT = """<script>
+SCROLL_SCRIPT = r"""<script>
 (() => {
   let count = 0, pending = false;
   const settle = () => {
     pending = false;
     const log = document.querySelector('#qa-chat [role="log"]');
     if (!log) return;
+    // Gradio names each message by its raw content, which is our HTML: name it by its text.
+    for (const el of log.querySelectorAll('[aria-label*="message: <"]')) {
+      const who = el.getAttribute("aria-label").split(": ")[0];
+      el.setAttribute("aria-label", who + ": " + el.textContent.replace(/\s+/g, " ").trim());
+    }
     const rows = log.querySelectorAll(".message-row");
     if (rows.length === count) return;
     const grew = rows.length > count;

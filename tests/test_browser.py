@@ -161,7 +161,14 @@ def test_a_question_gets_cited_passages_and_the_source_opens_there(
     first = cards.first
     expect(first.locator(".qa-passage mark")).not_to_have_text("")
     passage = first.locator(".qa-passage").inner_text()
+    expect(first.locator(".qa-where")).to_contain_text("characters")
     screenshot(page, "screenshot.png", tmp_path_factory)
+    # Screen readers get each message's text as its name, not our HTML.
+    names = page.locator("#qa-chat [aria-label*=\"message\"]").evaluate_all(
+        "els => els.map(e => e.getAttribute('aria-label'))"
+    )
+    assert names and not any("<" in name for name in names), names
+    assert any(labels[0] in name for name in names)
 
     href = first.locator("a.qa-open").get_attribute("href")
     source = new_page(browser, 1000, 700)
