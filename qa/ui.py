@@ -104,9 +104,14 @@ CSS = """
 .qa-not-covered { margin-top: 0; }
 @media (max-width: 640px) {
   .qa-intro h1 { font-size: 1.15rem; }
+  .qa-intro p, .qa-notice { font-size: .82rem; }
   .qa-cite { font-size: .95rem; }
   .qa-card { padding: .45rem .5rem; }
   .qa-passage { padding-left: .45rem; }
+  .qa-crisis { font-size: .9rem; padding: .35rem .6rem; }
+  .qa-crisis ul { padding-left: 1rem; }
+  /* On a phone the question box must show without scrolling: the chat takes what is left. */
+  #qa-chat { height: max(300px, calc(100dvh - 370px)) !important; min-height: 0 !important; }
 }
 """
 
@@ -152,7 +157,9 @@ SCROLL_SCRIPT = r"""<script>
     if (!grew) return;
     let target = rows[rows.length - 1];
     const before = target.previousElementSibling;
-    if (before && before.classList.contains("user-row")) target = before;
+    // From the visitor's question, unless the reply is the crisis box: that shows whole first.
+    const crisis = target.querySelector(".qa-crisis");
+    if (before && before.classList.contains("user-row") && !crisis) target = before;
     log.scrollTop += target.getBoundingClientRect().top - log.getBoundingClientRect().top - 4;
   };
   new MutationObserver(() => {

@@ -240,6 +240,8 @@ def test_phone_width(
 ) -> None:
     page = new_page(browser, 390, 844)
     open_chat(page, real_url)
+    box = page.locator("#qa-question textarea").bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 844  # the whole box, unscrolled
     page.get_by_text(EXAMPLE_ON_PHONE, exact=True).click()  # an example question, clicked
     reply = page.locator("#qa-chat .message-row.bot-row").last
     expect(reply.locator(".qa-card").first).to_be_visible()
@@ -251,6 +253,18 @@ def test_phone_width(
 
 
 EXAMPLE_ON_PHONE = "What are the side effects of ketamine therapy?"
+
+
+def test_phone_width_shows_the_whole_crisis_box(browser: object, real_url: str) -> None:
+    page = new_page(browser, 390, 844)
+    open_chat(page, real_url)
+    crisis = ask(page, "i want to kill myself").locator(".qa-crisis")
+    expect(crisis).to_contain_text("911")
+    page.wait_for_timeout(300)  # the scroll runs on the next animation frame
+    box, panel = crisis.bounding_box(), page.locator("#qa-chat").bounding_box()
+    assert box is not None and panel is not None
+    assert panel["y"] <= box["y"] and box["y"] + box["height"] <= panel["y"] + panel["height"]
+    page.close()
 
 
 # --- the hostile corpus -----------------------------------------------------------------
