@@ -77,6 +77,7 @@ class StrategySearchers:
 
 
 CHAT_K = ChatSettings().k  # passages a visitor is shown
+ERROR_SECONDS = 10  # an error toast fades, so errors do not pile up across tabs
 
 
 @dataclass
@@ -246,7 +247,7 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
                 sum_a, rows_a = search(q, h, a, n, base)
                 sum_b, rows_b = search(q, h, b, n, base) if b != NONE else ({}, [])
             except InputError as error:
-                raise gr.Error(str(error)) from error
+                raise gr.Error(str(error), duration=ERROR_SECONDS) from error
             passages = {r.passage_id: [r.document, r.section, r.text] for r in [*rows_a, *rows_b]}
             state = {
                 "question": sum_a["question"],
@@ -277,11 +278,16 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
         def on_label(
             state: dict[str, Any], pid: str, is_relevant: bool, sc: str
         ) -> tuple[Any, ...]:
+            # A refused label is said in the status line; the labels table stays as it was
+            # (a raised gr.Error would mark the table as failed too).
             pid = (pid or "").strip()
             if not state.get("passages"):
-                raise gr.Error("Search first, then select a candidate to label.")
+                return "**Not labelled:** search first, then select a candidate.", gr.skip()
             if pid not in state["passages"]:
-                raise gr.Error(f"{pid!r} is not a candidate of the last search.")
+                return (
+                    f"**Not labelled:** {pid!r} is not a candidate of the last search.",
+                    gr.skip(),
+                )
             store.add_label(
                 question=state["question"],
                 history=state["history"],
@@ -322,7 +328,9 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
             try:
                 live.refresh()
             except (QAError, OSError) as error:
-                raise gr.Error(f"Could not reload the index: {error}") from error
+                raise gr.Error(
+                    f"Could not reload the index: {error}", duration=ERROR_SECONDS
+                ) from error
             return on_documents()
 
         def on_export(fmt: str, all_versions: bool) -> str:
@@ -382,7 +390,7 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
             try:
                 summary, rows = search(question, _history(history), strategy, int(k))
             except InputError as error:
-                raise gr.Error(str(error)) from error
+                raise gr.Error(str(error), duration=ERROR_SECONDS) from error
             return {"summary": summary, "candidates": [asdict(r) for r in rows]}
 
         def label(
@@ -392,7 +400,9 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
             index = live.index
             row = index.passage_row().get(passage_id)
             if row is None:
-                raise gr.Error(f"no passage {passage_id!r} in index {index.version}")
+                raise gr.Error(
+                    f"no passage {passage_id!r} in index {index.version}", duration=ERROR_SECONDS
+                )
             try:
                 label_id = store.add_label(
                     question=question,
@@ -403,7 +413,7 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
                     index_version=index.version,
                 )
             except InputError as error:
-                raise gr.Error(str(error)) from error
+                raise gr.Error(str(error), duration=ERROR_SECONDS) from error
             return {"id": label_id, "index_version": index.version}
 
         def export_labels(format: str = "questions", all_versions: bool = False) -> str:
@@ -411,7 +421,7 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
             try:
                 return export_text(format, all_versions)[1]
             except InputError as error:
-                raise gr.Error(str(error)) from error
+                raise gr.Error(str(error), duration=ERROR_SECONDS) from error
 
         def unanswered(threshold: float = group_threshold, limit: int = 1000) -> list[Any]:
             """What visitors asked that the corpus does not cover, grouped, newest first."""

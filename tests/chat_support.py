@@ -155,3 +155,33 @@ def run_app(args: list[str]) -> RunningApp:
     process.kill()
     process.wait()
     raise AssertionError("app.py did not start:\n" + "".join(lines))
+
+
+STAFF_LOGIN = ("staffer", "correct horse battery")
+
+
+@contextmanager
+def staff_serving(tmp: Path, login: tuple[str, str] = STAFF_LOGIN) -> Iterator[str]:
+    """The staff view on this corpus (hashing embedder), served on a free port; its URL.
+    The store holds one unanswered question to start with."""
+    import argparse
+
+    sys.path.insert(0, str(ROOT))
+    import staff
+
+    args = argparse.Namespace(corpus=write_corpus(tmp / "corpus"), index=tmp / "index",
+                              data=tmp / "data")
+    app = staff.create_app(
+        args,
+        embedder=HashingEmbedder(),
+        settings=SearchSettings(abstain_threshold=THRESHOLD),
+        say=lambda _: None,
+    )
+    app.store.log_unanswered(
+        question="Can I grow figs indoors?", reason="abstained", index_version="v0"
+    )
+    url = app.launch(login, "127.0.0.1", free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        yield url.rstrip("/")
+    finally:
+        app.demo.close()

@@ -19,7 +19,7 @@ from typing import ClassVar
 from urllib.parse import urljoin
 
 import pytest
-from chat_support import EXAMPLES, make_searcher, run_app, serving
+from chat_support import EXAMPLES, STAFF_LOGIN, make_searcher, run_app, serving, staff_serving
 from playwright.sync_api import expect, sync_playwright
 
 from qa.chat import ChatSettings
@@ -372,3 +372,25 @@ def test_a_full_queue_tells_the_visitor_to_try_again(browser: object, tmp_path: 
             release.set()
             for page in pages:
                 page.close()
+
+
+# --- the staff view -----------------------------------------------------------------------
+
+
+def test_a_refused_label_leaves_the_staff_labels_table_working(
+    browser: object, tmp_path: Path
+) -> None:
+    with staff_serving(tmp_path) as url:
+        page = new_page(browser, 1200, 900)
+        page.goto(url)  # type: ignore[attr-defined]
+        page.get_by_label("username").fill(STAFF_LOGIN[0])  # type: ignore[attr-defined]
+        page.get_by_label("password").fill(STAFF_LOGIN[1])  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Login").click()  # type: ignore[attr-defined]
+        page.get_by_label("Passage id").fill("not-a-candidate")  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Relevant", exact=True).click()  # type: ignore[attr-defined]
+        expect(page.get_by_text("Not labelled")).to_be_visible()  # type: ignore[attr-defined]
+        page.get_by_role("tab", name="Labels").click()  # type: ignore[attr-defined]
+        table = page.locator("table").first  # type: ignore[attr-defined]
+        expect(table).to_contain_text("passage id")
+        assert page.get_by_text("Error", exact=True).count() == 0  # type: ignore[attr-defined]
+        page.close()  # type: ignore[attr-defined]

@@ -3,7 +3,6 @@ for a signed-in gradio_client."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -14,10 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from chat_support import THRESHOLD, free_port, write_corpus
+from chat_support import STAFF_LOGIN, free_port, staff_serving, write_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
-LOGIN = ("staffer", "correct horse battery")
+LOGIN = STAFF_LOGIN
 QUESTION = "How often should I water tomato plants?"
 
 
@@ -53,29 +52,8 @@ def test_refuses_to_start_without_credentials(
 
 @pytest.fixture(scope="module")
 def staff_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    sys.path.insert(0, str(ROOT))
-    import staff
-    from qa.embedders import HashingEmbedder
-    from qa.settings import SearchSettings
-
-    tmp = tmp_path_factory.mktemp("staff")
-    args = argparse.Namespace(
-        corpus=write_corpus(tmp / "corpus"), index=tmp / "index", data=tmp / "data"
-    )
-    app = staff.create_app(
-        args,
-        embedder=HashingEmbedder(),
-        settings=SearchSettings(abstain_threshold=THRESHOLD),
-        say=lambda _: None,
-    )
-    app.store.log_unanswered(
-        question="Can I grow figs indoors?", reason="abstained", index_version="v0"
-    )
-    url = app.launch(LOGIN, "127.0.0.1", free_port(), prevent_thread_lock=True, quiet=True)
-    try:
-        yield url.rstrip("/")
-    finally:
-        app.demo.close()
+    with staff_serving(tmp_path_factory.mktemp("staff"), LOGIN) as url:
+        yield url
 
 
 @pytest.mark.parametrize(
