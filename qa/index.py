@@ -26,6 +26,7 @@ import fcntl
 import itertools
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -222,12 +223,23 @@ def _point_current(index_dir: Path, name: str, stamp: str) -> None:
     os.replace(pointer, index_dir / CURRENT)
 
 
+_OWN_FOLDER = re.compile(r"(build|\.tmp)-\d{8}T\d{6}-\d+-(\d+)")
+
+
 def _remove_old_builds(index_dir: Path, keep: str) -> None:
-    """Delete superseded builds, and temporary folders of builds whose process is gone."""
+    """Delete superseded builds, and temporary folders of builds whose process is gone.
+
+    Only folders this module made are touched: named as :func:`build_index` names them, and a
+    build only with its manifest inside. "build-scripts/" in a folder given as ``--index``
+    stays.
+    """
     for path in index_dir.iterdir():
-        if (path.name.startswith("build-") and path.name != keep) or (
-            path.name.startswith(".tmp-") and not _pid_alive(path.name.rsplit("-", 1)[-1])
-        ):
+        own = _OWN_FOLDER.fullmatch(path.name)
+        if own is None or not path.is_dir() or path.is_symlink() or path.name == keep:
+            continue
+        superseded = own[1] == "build" and (path / MANIFEST).is_file()
+        abandoned = own[1] == ".tmp" and not _pid_alive(own[2])
+        if superseded or abandoned:
             shutil.rmtree(path, ignore_errors=True)
 
 
@@ -250,9 +262,12 @@ def current_build(index_dir: Path) -> Path:
     pointer = index_dir / CURRENT
     if not pointer.is_file():
         raise IndexNotFoundError(f"no index at {index_dir} (run `qa build` first)")
-    name = pointer.read_text(encoding="utf-8").strip()
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except UnicodeDecodeError:
+        raise IndexCorruptError(f"{pointer} is not a build name; rebuild the index") from None
     folder = index_dir / name
-    if not name.startswith("build-") or not folder.is_dir():
+    if not name.startswith("build-") or "/" in name or not folder.is_dir():
         raise IndexCorruptError(f"{pointer} points to a missing build {name!r}; rebuild the index")
     return folder
 
@@ -281,7 +296,7 @@ def load_index(
 def _read_pointer(index_dir: Path) -> str | None:
     try:
         return (Path(index_dir) / CURRENT).read_text(encoding="utf-8")
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return None
 
 

@@ -54,6 +54,10 @@ def as_json(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
+#: The manifest sections an engine index must have.
+SECTIONS = ("corpus", "embedder", "passages", "dense", "files")
+
+
 # --- checks on load ------------------------------------------------------------------------
 
 
@@ -71,14 +75,28 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         raise IndexMismatchError(
             f"index format {found!r} at {folder}, this version reads {FORMAT_VERSION}; rebuild it"
         )
+    missing = [k for k in SECTIONS if not isinstance(manifest.get(k), dict)]
+    if missing or not isinstance(manifest.get("index_version"), str):
+        raise IndexCorruptError(
+            f"{folder / MANIFEST} is incomplete (no {', '.join(missing) or 'index_version'}); "
+            "rebuild the index"
+        )
     return manifest
 
 
 def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
-    """Every file listed in the manifest exists with its recorded checksum."""
+    """Every file listed in the manifest exists with its recorded checksum, and the folder holds
+    no other file (one the manifest does not list would be read unchecked)."""
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
         raise IndexCorruptError(f"{folder / MANIFEST} lists no files; rebuild the index")
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    unlisted = sorted(present - set(files) - {MANIFEST})
+    if unlisted:
+        raise IndexCorruptError(
+            f"{folder} holds files its manifest does not list ({', '.join(unlisted[:3])}); "
+            "rebuild the index"
+        )
     for name, checksum in files.items():
         path = folder / name
         try:

@@ -175,6 +175,53 @@ def test_pointer_to_a_missing_build_is_refused(tiny_index: CorpusIndex, hashing_
         load_index(tiny_index.folder.parent, hashing_embedder)
 
 
+def test_unreadable_pointer_is_refused(tiny_index: CorpusIndex, hashing_embedder) -> None:
+    (tiny_index.folder.parent / CURRENT).write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(IndexCorruptError, match="CURRENT"):
+        load_index(tiny_index.folder.parent, hashing_embedder)
+
+
+@pytest.mark.parametrize("section", ["corpus", "embedder", "passages", "dense", "index_version"])
+def test_incomplete_manifest_is_refused(
+    tiny_index: CorpusIndex, hashing_embedder, section: str
+) -> None:
+    manifest = dict(tiny_index.manifest)
+    del manifest[section]
+    (tiny_index.folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="incomplete"):
+        load_index(tiny_index.folder.parent, hashing_embedder)
+
+
+def test_a_file_the_manifest_does_not_list_is_refused(
+    tiny_index: CorpusIndex, hashing_embedder
+) -> None:
+    """An edited passages file whose checksum was taken out of the manifest is not served."""
+    path = tiny_index.folder / "passages.jsonl"
+    path.write_text(path.read_text(encoding="utf-8").replace("twice", "thrice"), encoding="utf-8")
+    manifest = dict(tiny_index.manifest)
+    manifest["files"] = {k: v for k, v in manifest["files"].items() if k != "passages.jsonl"}
+    (tiny_index.folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match=r"does not list \(passages\.jsonl\)"):
+        load_index(tiny_index.folder.parent, hashing_embedder)
+
+
+def test_a_build_leaves_folders_it_did_not_make(
+    tiny_corpus: Path, tmp_path: Path, hashing_embedder
+) -> None:
+    """Only its own superseded builds are deleted: "--index ." must not cost a user files."""
+    index_dir = tmp_path / "project"
+    names = ("build-scripts", "build-20260101T000000-0-1", ".tmp-x")
+    keep = [index_dir / name for name in names]
+    for folder in keep:  # a look-alike build folder without a manifest is not ours either
+        folder.mkdir(parents=True)
+        (folder / "deploy.sh").write_text("important\n", encoding="utf-8")
+    build_index(tiny_corpus, index_dir, hashing_embedder)
+    build_index(tiny_corpus, index_dir, hashing_embedder)
+    assert all((folder / "deploy.sh").is_file() for folder in keep)
+    ours = [p for p in index_dir.iterdir() if (p / MANIFEST).is_file()]
+    assert len(ours) == 1  # the superseded build of the first run is gone
+
+
 def test_other_format_version_is_refused(tiny_index: CorpusIndex, hashing_embedder) -> None:
     manifest = dict(tiny_index.manifest, format_version=FORMAT_VERSION + 1)
     (tiny_index.folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
