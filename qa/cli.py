@@ -9,13 +9,13 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from qa.errors import InputError, QAError
+from qa.errors import CorpusError, InputError, QAError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,6 +40,11 @@ def translate_errors(func: F) -> F:
             return func(*args, **kwargs)
         except InputError as exc:
             raise BadInput(str(exc)) from exc
+        except BrokenPipeError:
+            # The reader went away (`qa search --batch f | head -1`): stop quietly, as `cat`
+            # does, and keep Python from complaining again when it flushes stdout at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)
         except (QAError, OSError) as exc:
             raise click.ClickException(str(exc)) from exc
 
@@ -80,6 +85,8 @@ def build(corpus_dir: Path, index_dir: Path) -> None:
     from qa.embedders import default_embedder
     from qa.index import build_index
 
+    if not corpus_dir.is_dir():  # before the model takes seconds to load
+        raise CorpusError(f"corpus folder not found: {corpus_dir}")
     corpus_settings = corpus_settings_for(corpus_dir)  # refuse a bad titles file before loading
     embedder = default_embedder()
     embedder.warm_up()
@@ -102,8 +109,8 @@ def build(corpus_dir: Path, index_dir: Path) -> None:
 @click.option(
     "--batch",
     "batch",
-    type=click.File("r", encoding="utf-8"),
-    help='JSONL file of {"id", "question", "history"} lines ("-" for stdin).',
+    type=click.File("rb"),
+    help='JSONL file of {"id", "question", "history"} lines, UTF-8 ("-" for stdin).',
 )
 @click.option(
     "--mode", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True
@@ -122,69 +129,91 @@ def search(
     corpus_dir: Path,
     index_dir: Path,
 ) -> None:
-    """Show the passages that answer QUESTION, or say the corpus does not cover it."""
+    """Show the passages that answer QUESTION, or say the corpus does not cover it.
+
+    Crisis language is flagged ("crisis": true in JSON; the crisis resources first in text),
+    as the chat shows them; the passages are still given, for evaluation scripts.
+    """
     from qa.api import open_searcher
     from qa.render import answer_json, answer_text
+    from qa.safety import CRISIS_MESSAGE_TEXT, detect_crisis
     from qa.search import clean_question
     from qa.settings import SearchSettings
 
     if (question is None) == (batch is None):
         raise click.UsageError("give either a QUESTION or --batch FILE")
+    if batch is not None and history:
+        raise click.UsageError('--history is for one QUESTION; batch lines carry "history"')
     if question is not None:  # refuse an empty question before loading the model or building
         clean_question(question, SearchSettings().max_query_chars)
     searcher = open_searcher(corpus_dir, index_dir, progress=True, say=_say)
+
+    def crisis(text: str, earlier: Sequence[str]) -> bool:
+        return any(detect_crisis(t) is not None for t in (text, *earlier))
+
     if batch is None:
         assert question is not None
         answer = searcher.search(question, history=history, k=k, mode=mode)  # type: ignore[arg-type]
+        flagged = crisis(question, history)
         if as_json:
-            click.echo(json.dumps(answer_json(answer), ensure_ascii=False))
+            click.echo(json.dumps({**answer_json(answer), "crisis": flagged}, ensure_ascii=False))
         else:
+            if flagged:
+                click.echo(CRISIS_MESSAGE_TEXT)
             click.echo(answer_text(answer), nl=False)
         return
     failures = 0
     for item in _batch_items(batch):
-        if "error" in item:
-            failures += 1
-            click.echo(json.dumps(item, ensure_ascii=False))
-            continue
-        try:
-            answer = searcher.search(item["question"], history=item["history"], k=k, mode=mode)  # type: ignore[arg-type]
-        except InputError as exc:
-            failures += 1
-            click.echo(json.dumps({"id": item["id"], "error": str(exc)}, ensure_ascii=False))
-            continue
-        click.echo(json.dumps({"id": item["id"], **answer_json(answer)}, ensure_ascii=False))
+        if "error" not in item:
+            try:
+                answer = searcher.search(
+                    item["question"], history=item["history"], k=k, mode=mode  # type: ignore[arg-type]
+                )
+            except InputError as exc:
+                item = {"id": item["id"], "line": item["line"], "error": str(exc)}
+            else:
+                flagged = crisis(item["question"], item["history"])
+                item = {"id": item["id"], **answer_json(answer), "crisis": flagged}
+        failures += "error" in item
+        click.echo(json.dumps(item, ensure_ascii=False))
     if failures:
         _say(f'{failures} line(s) could not be answered; see their "error" fields')
         sys.exit(2)
 
 
 def _batch_items(handle: Any) -> Iterator[dict[str, Any]]:
-    """Parsed batch lines; a bad line yields an error record (with its line number), not a crash."""
-    for number, line in enumerate(handle, start=1):
+    """Parsed batch lines; a bad line yields an error record (with its line number), not a crash.
+
+    Lines are decoded one by one (a UTF-8 byte-order mark is allowed), so a line that is not
+    UTF-8 costs that line only."""
+
+    def bad(number: int, message: str, row: Any = None) -> dict[str, Any]:
+        found = row.get("id") if isinstance(row, dict) else None
+        return {"id": found, "line": number, "error": f"line {number}: {message}"}
+
+    for number, raw in enumerate(handle, start=1):
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            yield bad(number, f"not valid UTF-8 (byte {exc.start + 1})")
+            continue
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield {"id": None, "line": number, "error": f"line {number} is not JSON: {exc.msg}"}
+            yield bad(number, f"not JSON: {exc.msg}")
             continue
         if not isinstance(row, dict) or not isinstance(row.get("question"), str):
-            yield {
-                "id": row.get("id") if isinstance(row, dict) else None,
-                "line": number,
-                "error": f'line {number} has no "question" string',
-            }
+            yield bad(number, 'no "question" string', row)
             continue
-        history = row.get("history") or []
+        history = row.get("history")
+        history = [] if history is None else history
         if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
-            yield {
-                "id": row.get("id"),
-                "line": number,
-                "error": f'line {number}: "history" must be a list of strings',
-            }
+            yield bad(number, '"history" must be a list of strings', row)
             continue
-        yield {"id": row.get("id", number), "question": row["question"], "history": history}
+        yield {"id": row.get("id", number), "line": number, "question": row["question"],
+               "history": history}
 
 
 import qa.eval_cli  # noqa: E402, F401  (adds `qa eval` to `main`; it imports this module)

@@ -37,6 +37,7 @@ from typing import Any
 from qa.documents import read_corpus
 from qa.embedders import Embedder, TokenEmbedder
 from qa.errors import (
+    EmptyCorpusError,
     IndexCorruptError,
     IndexMismatchError,
     IndexNotFoundError,
@@ -112,6 +113,11 @@ def build_index(
     fingerprint = corpus_fingerprint(corpus_dir, corpus_settings)
     documents = read_corpus(corpus_dir, corpus_settings)
     passages = [p for doc in documents for p in split_passages(doc, passage_settings)]
+    if not passages:
+        raise EmptyCorpusError(
+            f"the documents in {corpus_dir} hold no passage to index: each is only a heading, "
+            "page furniture or blank"
+        )
     say(f"Read {len(documents)} documents, {len(passages)} passages from {corpus_dir}")
     texts = [p.embedding_text() for p in passages]
     tokens = None

@@ -65,7 +65,7 @@ def answer_text(answer: Answer) -> str:
         lines.append(f"Searching for: {answer.effective_query}")
     if answer.abstained:
         lines.append(NOT_COVERED)
-        return "\n".join(lines)
+        return "\n".join(lines) + "\n"
     for c in answer.citations:
         lines.append(citation_label(c))
         lines.append(f"    {c.source} [{c.start}:{c.end}]  score {c.score:.4f}")

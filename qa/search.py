@@ -37,7 +37,10 @@ def clean_question(question: str, max_chars: int) -> str:
     """Trim and bound a visitor's question; an empty one is an input error, not a search."""
     if not isinstance(question, str):
         raise InputError(f"the question must be text, not {type(question).__name__}")
-    text = _SPACE.sub(" ", question).strip()
+    # A lone surrogate (undecodable bytes in a shell argument, a broken JSON escape) cannot be
+    # encoded for the model: it becomes U+FFFD, as an undecodable byte would.
+    text = question.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    text = _SPACE.sub(" ", text).strip()
     if not text:
         raise EmptyQuestionError("the question is empty: type a question about the documents")
     if len(text) > max_chars:
@@ -74,6 +77,8 @@ class Searcher:
         with_candidates: bool = False,
     ) -> Answer:
         """Answer one question; see :meth:`search_many` for batches."""
+        if isinstance(history, str):  # not a list of characters
+            raise InputError("history must be a list of earlier questions, not one string")
         return self.search_many(
             [Query(question, tuple(history))], k=k, mode=mode, with_candidates=with_candidates
         )[0]
@@ -89,11 +94,14 @@ class Searcher:
         """Answer many questions, encoding them in one batch (how scripts run hundreds)."""
         s = self.settings
         k = s.k if k is None else k
-        mode = mode or s.mode
-        if k < 1:
-            raise InputError("k must be at least 1")
+        mode = s.mode if mode is None else mode
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise InputError(f"k must be a whole number of at least 1, not {k!r}")
         if mode not in MODES:
             raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        for q in queries:
+            if isinstance(q.history, str) or not all(isinstance(h, str) for h in q.history):
+                raise InputError("history must be a list of earlier questions (strings)")
         cleaned = [clean_question(q.question, s.max_query_chars) for q in queries]
         effective = [
             resolve_followup(
@@ -121,7 +129,9 @@ class Searcher:
         focus = qvecs.copy()
         if resolved:
             focus[resolved] += encoded[len(effective) :]
-        depth = max(s.candidate_depth, k)
+        # The same depth whatever k is: asking for more passages only cuts the list later,
+        # it does not change the fusion (deeper lists would reorder the top).
+        depth = s.candidate_depth
         dense_scores, dense_ids = self.index.dense.search(qvecs, depth)
         keyword_results = self.index.keywords.search(
             effective, depth, correct_typos=s.correct_typos

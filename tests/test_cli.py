@@ -14,6 +14,7 @@ import qa.api
 import qa.embedders
 from qa.cli import main
 from qa.embedders import HashingEmbedder
+from qa.render import NOT_COVERED
 
 TYRES = "What pressure should road bicycle tyres be inflated to?"
 DOUGH = "How long should the dough proof in the refrigerator?"
@@ -172,6 +173,60 @@ def test_batch_answers_every_line_and_reports_bad_ones(folders: list[str], tmp_p
     assert out[6]["id"] == 8, "a line without an id is named by its line number"
     assert out[6]["results"][0]["section"] == "Mixing and Proofing"
     assert "4 line(s) could not be answered" in result.stderr
+
+
+def test_batch_survives_bad_bytes_and_keeps_every_line(folders: list[str], tmp_path: Path) -> None:
+    """A BOM, a line that is not UTF-8, a lone surrogate and a non-list history cost at most
+    their own line: every input line gets its output line, in order."""
+    batch = tmp_path / "bytes.jsonl"
+    rows = [
+        "\ufeff" + json.dumps({"id": "bom", "question": TYRES}),
+        '{"id": "latin1", "question": "caf\xe9 dough"}',
+        json.dumps({"id": "surrogate", "question": "\ud800 " + DOUGH}),
+        json.dumps({"id": "dict-history", "question": DOUGH, "history": {}}),
+        json.dumps({"id": "null-history", "question": DOUGH, "history": None}),
+        json.dumps({"id": "last", "question": TYRES}),
+    ]
+    data = "\n".join(rows).encode("utf-8", "surrogatepass")
+    batch.write_bytes(data.replace("caf\xe9".encode(), b"caf\xe9") + b"\n")
+    result = run("search", "--batch", str(batch), *folders)
+    assert result.exit_code == 2, result.output
+    out = [json.loads(line) for line in lines(result.stdout)]
+    assert [row["id"] for row in out] == [
+        "bom", None, "surrogate", "dict-history", "null-history", "last"
+    ]
+    assert out[0]["results"] and out[5]["results"]
+    assert out[1]["line"] == 2 and "not valid UTF-8" in out[1]["error"]
+    assert out[2]["results"][0]["section"] == "Mixing and Proofing"
+    assert "history" in out[3]["error"] and out[3]["line"] == 4
+    assert out[4]["results"] and out[4]["crisis"] is False
+
+
+def test_history_is_for_one_question_not_a_batch(folders: list[str]) -> None:
+    result = run("search", "--batch", "-", "--history", "bee stings", *folders, input="")
+    assert result.exit_code == 2 and "--history" in result.output
+
+
+def test_crisis_language_is_flagged(folders: list[str]) -> None:
+    data = json.loads(run("search", "I want to kill myself", "--json", *folders).stdout)
+    assert data["crisis"] is True
+    text = run("search", "I want to kill myself", *folders).stdout
+    assert text.startswith("You are not alone") and "988" in text
+    assert json.loads(run("search", TYRES, "--json", *folders).stdout)["crisis"] is False
+
+
+def test_not_covered_text_ends_its_line(folders: list[str]) -> None:
+    result = run("search", "zzqx vvwk", *folders)
+    assert result.exit_code == 0 and result.stdout == NOT_COVERED + "\n"
+
+
+def test_a_corpus_without_passages_is_a_one_line_error(tmp_path: Path) -> None:
+    corpus = tmp_path / "furniture"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Hi\n\nBack to top button\n", encoding="utf-8")
+    result = run("build", "--corpus", str(corpus), "--index", str(tmp_path / "index"))
+    assert result.exit_code != 0 and "no passage" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_batch_from_stdin_with_only_good_lines_exits_0(folders: list[str]) -> None:

@@ -199,6 +199,47 @@ def test_k_below_one_and_unknown_modes_are_input_errors(tiny_searcher: Searcher)
         )
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"k": "3"}, "k"),
+        ({"k": 1.5}, "k"),
+        ({"k": True}, "k"),
+        ({"mode": ""}, "mode"),
+        ({"history": "bee stings"}, "history"),  # one string, not a list of characters
+        ({"history": [None]}, "history"),
+    ],
+)
+def test_wrong_argument_types_are_input_errors(
+    tiny_searcher: Searcher, kwargs: dict[str, object], match: str
+) -> None:
+    with pytest.raises(InputError, match=match):
+        tiny_searcher.search("honey", **kwargs)  # type: ignore[arg-type]
+
+
+def test_undecodable_text_is_searched_not_a_crash(tiny_searcher: Searcher) -> None:
+    """A lone surrogate (bytes a shell could not decode) becomes U+FFFD, as bytes would."""
+    answer = tiny_searcher.search("\udcff " + LEXICAL_QUESTIONS[0][0])
+    assert "\ufffd" in answer.question and answer.citations
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_asking_for_more_passages_only_cuts_the_list_later(
+    tiny_searcher: Searcher, mode: str
+) -> None:
+    """k does not change the ranking: deeper candidate lists would reorder the fused top."""
+    shallow = Searcher(
+        tiny_searcher.index, tiny_searcher.embedder,
+        SearchSettings(abstain_threshold=TINY_THRESHOLD, candidate_depth=2),
+    )
+    for question, _, _ in LEXICAL_QUESTIONS:
+        few = shallow.search(question, k=2, mode=mode)  # type: ignore[arg-type]
+        many = shallow.search(question, k=20, mode=mode)  # type: ignore[arg-type]
+        assert [c.passage_id for c in few.citations] == [
+            c.passage_id for c in many.citations[: len(few.citations)]
+        ]
+
+
 # --- retrieval modes and the evidence behind each rank ---------------------------------------
 
 
