@@ -65,9 +65,16 @@ class BeirDataset:
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) per non-blank line; a malformed line is an InputError naming it."""
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    """(line number, object) per non-blank line; a malformed line is an InputError naming it.
+    The file is UTF-8 (a byte-order mark is allowed)."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"{path}, line {number}: not valid UTF-8 (byte {exc.start + 1})"
+                ) from exc
             if not line.strip():
                 continue
             try:

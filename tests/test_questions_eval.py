@@ -139,6 +139,15 @@ def test_bad_lines_name_their_line_number(tmp_path: Path, line: str, message: st
         load_questions(path)
 
 
+def test_a_bom_is_read_and_bytes_that_are_not_utf8_name_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_bytes(("\ufeff" + json.dumps(QUESTIONS[0]) + "\n").encode("utf-8"))
+    assert [q.id for q in load_questions(path)] == [QUESTIONS[0]["id"]]
+    path.write_bytes(path.read_bytes() + b'{"id": "x", "question": "caf\xe9"}\n')
+    with pytest.raises(InputError, match="line 2: not valid UTF-8"):
+        load_questions(path)
+
+
 def test_pooled_evidence_counts_unless_only_the_authors_is_asked_for(tmp_path: Path) -> None:
     path = tmp_path / "q.jsonl"
     row = {"id": "a1", "question": "q", "evidence": ["first phrase"],
