@@ -79,6 +79,28 @@ class SearchSettings:
     max_query_chars: int = 2000
     resolve_followups: bool = True
 
+    def __post_init__(self) -> None:
+        """Values outside their range are input errors, not a bot that silently never answers
+        (a threshold of 2) or ranks nothing (a depth of 0)."""
+        from qa.errors import InputError
+
+        bounds: dict[str, tuple[float, float]] = {
+            "k": (1, 1000),
+            "candidate_depth": (1, 100_000),
+            "rrf_k": (0, 1e6),
+            "alpha": (0, 1),
+            "hubness_weight": (0, 100),
+            "rerank_weight": (0, 100),
+            "rerank_depth": (1, 1000),
+            "abstain_threshold": (-1, 1),  # a cosine
+            "duplicate_threshold": (0, 1),
+            "max_query_chars": (10, 1_000_000),
+        }
+        for name, (low, high) in bounds.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise InputError(f"{name} must be between {low:g} and {high:g}, not {value!r}")
+
 
 #: The file, inside a corpus folder, that holds the search settings calibrated for that corpus.
 #: It is hidden, so it is neither read as a document nor part of the corpus fingerprint:
@@ -110,7 +132,10 @@ def search_settings_from(data: dict[str, Any], source: str = "settings") -> Sear
             values[key] = float(value)
         elif not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
             raise InputError(f"{source}: {key} must be {expected.__name__}, not {value!r}")
-    settings = SearchSettings(**values)
+    try:
+        settings = SearchSettings(**values)
+    except InputError as error:
+        raise InputError(f"{source}: {error}") from error
     if settings.mode not in MODES or settings.fusion not in ("rrf", "convex"):
         raise InputError(f"{source}: mode or fusion has an unknown value")
     return settings

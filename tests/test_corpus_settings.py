@@ -40,6 +40,10 @@ def test_the_file_overrides_some_settings_and_notes_are_ignored(tmp_path: Path) 
         ({"k": True}, "k must be int"),
         ({"resolve_followups": 1}, "resolve_followups must be bool"),
         ({"fusion": "max"}, "unknown value"),
+        ({"abstain_threshold": 2}, "abstain_threshold must be between -1 and 1"),
+        ({"candidate_depth": 0}, "candidate_depth must be between"),
+        ({"alpha": 1.5}, "alpha must be between 0 and 1"),
+        ({"max_query_chars": 0}, "max_query_chars must be between"),
         ([1, 2], "JSON object"),
     ],
 )
