@@ -254,7 +254,11 @@ def questions_table(report: Mapping[str, Any], *, show_sweep: bool = False) -> s
         lines += ["", sweep_table(sweep["points"], rec["threshold"] if rec else None)]
     lines.append("")
     rec = sweep["recommended"]
-    if rec is None:
+    measured = ("off_topic_abstained", "false_abstention")
+    if rec is None and not all(any(p[m] is not None for p in sweep["points"]) for m in measured):
+        lines.append("No threshold recommended: the calibration split needs both answerable and "
+                     "off-topic questions.")
+    elif rec is None:
         lines.append(f"No threshold keeps wrong abstentions under {sweep['max_false_abstention']} "
                      "on the calibration split.")
     else:

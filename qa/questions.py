@@ -213,6 +213,10 @@ def recommend(points: Sequence[Mapping[str, Any]], max_false_abstention: float =
     def key(p: Mapping[str, Any]) -> tuple[float, float]:
         return (p["off_topic_abstained"] or 0.0, -(p["false_abstention"] or 0.0))
 
+    if not any(p["off_topic_abstained"] is not None for p in points) or not any(
+        p["false_abstention"] is not None for p in points
+    ):
+        return None  # without off-topic and answerable questions there is nothing to weigh
     feasible = [p for p in points if (p["false_abstention"] or 0.0) <= max_false_abstention]
     if not feasible:
         return None

@@ -224,6 +224,13 @@ def test_recommend_takes_the_middle_of_the_best_feasible_run() -> None:
     assert recommend([p | {"false_abstention": 0.5} for p in points], 0.05) is None
 
 
+def test_no_recommendation_without_off_topic_questions() -> None:
+    questions, candidates = _synthetic()
+    answerable = [(q, c) for q, c in zip(questions, candidates, strict=True) if q.answerable]
+    points = sweep([q for q, _ in answerable], [c for _, c in answerable], k=5)
+    assert recommend(points, max_false_abstention=0.05) is None
+
+
 def test_near_domain_questions_do_not_steer_the_recommendation() -> None:
     questions, candidates = _synthetic()
     # A near-domain question that only a threshold above every answerable cosine would catch.
