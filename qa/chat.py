@@ -93,11 +93,6 @@ class Turn:
     stored: tuple[int, int | None] | None = None  # its rows in the store: feedback, unanswered
 
     @property
-    def searched(self) -> bool:
-        """Whether this turn ran a search (and so is part of the conversation's history)."""
-        return self.answer is not None
-
-    @property
     def answer_id(self) -> str | None:
         """A stable id of the answer shown: same query, passages and index give the same id."""
         if self.answer is None:
@@ -221,7 +216,8 @@ class ChatService:
         recent = history[-max(self.settings.history_turns, 1) :]
         carried = signal is None and any(detect_crisis(h) is not None for h in recent)
         crisis = signal is not None or carried
-        if withholds_passages(question, signal, carried):
+        withheld = withholds_passages(question, signal, carried)
+        if withheld:
             asked = clean_question(question, limit)
             answer = Answer(asked, asked, False, (), index_version=self.searcher.index.version)
         else:
@@ -235,7 +231,7 @@ class ChatService:
             **answer_json(answer),
             "crisis": crisis,
             "crisis_message": CRISIS_MESSAGE_TEXT if crisis else None,
-            "withheld": crisis and not answer.citations and not answer.abstained,
+            "withheld": withheld,
             "not_covered": NOT_COVERED if answer.abstained else None,
         }
 
