@@ -145,7 +145,9 @@ def search(
     if batch is not None and history:
         raise click.UsageError('--history is for one QUESTION; batch lines carry "history"')
     if question is not None:  # refuse an empty question before loading the model or building
-        clean_question(question, SearchSettings().max_query_chars)
+        searched = clean_question(question, SearchSettings().max_query_chars)
+        if len(searched) < len(" ".join(question.split())):
+            _say(f"Note: only the first {len(searched):,} characters of the question are searched")
     searcher = open_searcher(corpus_dir, index_dir, progress=True, say=_say)
 
     def crisis(text: str, earlier: Sequence[str]) -> bool:

@@ -215,6 +215,12 @@ def test_crisis_language_is_flagged(folders: list[str]) -> None:
     assert json.loads(run("search", TYRES, "--json", *folders).stdout)["crisis"] is False
 
 
+def test_a_cut_question_says_so(folders: list[str]) -> None:
+    result = run("search", TYRES + " filler" * 1000, *folders)
+    assert result.exit_code == 0 and "characters of the question are searched" in result.stderr
+    assert "searched" not in run("search", TYRES, *folders).stderr
+
+
 def test_not_covered_text_ends_its_line(folders: list[str]) -> None:
     result = run("search", "zzqx vvwk", *folders)
     assert result.exit_code == 0 and result.stdout == NOT_COVERED + "\n"
