@@ -89,8 +89,8 @@ class SearchSettings:
             "candidate_depth": (1, 100_000),
             "rrf_k": (0, 1e6),
             "alpha": (0, 1),
-            "hubness_weight": (0, 100),
-            "rerank_weight": (0, 100),
+            "hubness_weight": (0, 1e6),
+            "rerank_weight": (0, 1e6),  # very large: the second stage alone orders the head
             "rerank_depth": (1, 1000),
             "abstain_threshold": (-1, 1),  # a cosine
             "duplicate_threshold": (0, 1),
