@@ -145,7 +145,7 @@ class ChatService:
         turns after one (:meth:`crisis_after`): "would ketamine work for that?" right after
         "I want to overdose" is still about the crisis. Passages are withheld from a crisis
         turn that speaks of the visitor's own crisis, asks about lethal means, or leans on the
-        crisis turn before it; a crisis message is never searched as a follow-up's context.
+        crisis message right before it; a crisis message is never a follow-up's context.
         """
         text = message if isinstance(message, str) else ""
         signal = detect_crisis(text)  # first, and on the whole text
@@ -163,9 +163,11 @@ class ChatService:
         if len(text) > limit:
             notice = message_html(TOO_LONG_REPLY.format(length=len(text), limit=limit))
             return reply("too_long", notice, shown=text[:limit] + "…")
-        if withholds_passages(text, signal, carried):
+        last = next((t for t in reversed(history) if t.kind not in ("empty", "small_talk")), None)
+        leans = last is not None and last.crisis and last.answer is None
+        if withholds_passages(text, signal, carried and leans):
             return reply("crisis", "")
-        if not crisis and is_small_talk(text):
+        if signal is None and is_small_talk(text):
             return reply("small_talk", message_html(SMALL_TALK_REPLY.format(example=example)))
         try:
             answer = self.searcher.search(text, history=self.history(history), k=self.settings.k)
@@ -185,14 +187,15 @@ class ChatService:
     def history(self, turns: Sequence[Turn]) -> list[str]:
         """The earlier questions follow-up resolution sees: the last few that were answered.
 
-        Crisis turns never become a later query's context (nor, through it, a stored query),
-        and neither do questions the articles did not cover: "does it work for pain?" after
-        an unanswered "how many sessions do I need?" is searched on its own.
+        Crisis messages never become a later query's context (nor, through it, a stored
+        query), and neither do questions the articles did not cover: "does it work for pain?"
+        after an unanswered "how many sessions do I need?" is searched on its own. A question
+        asked after a crisis message, in words of its own, is context as usual.
         """
         asked = [
             t.question
             for t in turns
-            if t.answer is not None and not t.crisis and not t.answer.abstained
+            if t.answer is not None and not (t.crisis and not t.carried) and not t.answer.abstained
         ]
         return asked[-self.settings.history_turns :] if self.settings.history_turns else []
 
@@ -216,7 +219,8 @@ class ChatService:
         recent = history[-max(self.settings.history_turns, 1) :]
         carried = signal is None and any(detect_crisis(h) is not None for h in recent)
         crisis = signal is not None or carried
-        withheld = withholds_passages(question, signal, carried)
+        leans = bool(history) and detect_crisis(history[-1]) is not None
+        withheld = withholds_passages(question, signal, carried and leans)
         if withheld:
             asked = clean_question(question, limit)
             answer = Answer(asked, asked, False, (), index_version=self.searcher.index.version)
@@ -292,11 +296,12 @@ class ChatService:
             log.exception("could not log an unanswered question")
 
 
-def withholds_passages(text: str, signal: CrisisSignal | None, carried: bool) -> bool:
-    """Whether a crisis turn shows the resources alone (see :meth:`ChatService.respond`)."""
+def withholds_passages(text: str, signal: CrisisSignal | None, leans_on_crisis: bool) -> bool:
+    """Whether a crisis turn shows the resources alone (see :meth:`ChatService.respond`);
+    ``leans_on_crisis``: the crisis came from the turn right before, which showed no passage."""
     if signal is not None:
         return signal.withholds_passages
-    return carried and is_followup(text)
+    return leans_on_crisis and is_followup(text)
 
 
 # --- a conversation as the chat window shows it ----------------------------------------------

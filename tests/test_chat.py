@@ -191,6 +191,13 @@ def test_the_turns_after_a_crisis_keep_the_resources_first(
     assert own.answer is not None and own.answer.effective_query == own.question
     service.vote(own, "up")
     assert store.feedback() == []
+    # A follow-up to that question leans on it, not on the crisis: its passages are shown.
+    pruning = service.respond("and pruning them?", [crisis, that, own])
+    assert pruning.crisis and "qa-card" in pruning.reply_html
+    assert pruning.answer is not None and own.question in pruning.answer.effective_query
+    assert CRISIS not in pruning.answer.effective_query
+    thanks = service.respond("thanks!", [crisis, that, own, pruning])
+    assert thanks.kind == "small_talk" and thanks.answer is None and thanks.crisis
     # The history_turns turns after the crisis message carry it; then the chat is ordinary.
     turns = [crisis, that, own]
     while len(turns) <= service.settings.history_turns + 1:
