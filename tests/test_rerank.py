@@ -23,6 +23,7 @@ from qa.rerank import (
     maxsim,
     maxsim_many,
     rerank_order,
+    sentence_credit,
     standardise,
 )
 from qa.search import Searcher
@@ -49,6 +50,21 @@ def test_maxsim_many_equals_one_maxsim_per_passage(seed: int, sizes: list[int]) 
     passages = [rng.normal(size=(n, 8)).astype(np.float16) for n in sizes]
     expected = [maxsim(query, p) for p in passages]
     assert maxsim_many(query, passages) == pytest.approx(expected, abs=1e-5)
+
+
+def test_sentence_credit_sums_each_query_tokens_best_match_into_its_sentence() -> None:
+    passage = np.eye(4, dtype=np.float32)  # four tokens; tokens 0, 1 in sentence 0, 2, 3 in 1
+    owner = np.array([0, 0, 1, 1])
+    query = np.array([[0.9, 0.1, 0, 0], [0, 0, 0.2, 0.8], [0, 0, 0, 0.5]], dtype=np.float32)
+    assert np.allclose(sentence_credit(query, passage, owner, 3), [0.9, 1.3, 0.0])
+
+
+@given(st.text(min_size=0, max_size=80))
+def test_hashing_token_spans_match_its_token_vectors(text: str) -> None:
+    embedder = HashingEmbedder(dim=64)
+    spans = embedder.token_spans(text)
+    assert len(spans) == len(embedder.encode_with_tokens([text], "passage")[1][0])
+    assert all(text[a:b].strip() and a < b for a, b in spans)
 
 
 def test_standardise_gives_z_scores_and_zeros_for_a_flat_list() -> None:
