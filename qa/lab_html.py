@@ -23,6 +23,20 @@ def escape(text: str) -> str:
     return _escape(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "&#10;")
 
 
+def table_options(headers: Sequence[str]) -> dict[str, Any]:
+    """How a lab table is laid out: fixed column widths (a header never wraps letter by
+    letter), the passage column wide, and the first two columns pinned while the scores
+    scroll into view."""
+    widths = {"passage": "360px", "document": "180px", "section": "180px", "passage id": "170px"}
+    return {
+        "headers": list(headers),
+        "column_widths": [widths.get(h, "100px") for h in headers],
+        "pinned_columns": 2,
+        "interactive": False,
+        "wrap": True,
+    }
+
+
 CSS = """
 .lab-summary { margin: 0; font-size: .95rem; }
 .lab-summary code { overflow-wrap: anywhere; }

@@ -33,7 +33,7 @@ from qa.lab import (
     side_by_side,
     strategy,
 )
-from qa.lab_html import CSS, document_html, passage_html, summary_html
+from qa.lab_html import CSS, document_html, passage_html, summary_html, table_options
 from qa.live import LiveSearcher
 from qa.search import Searcher
 from qa.staff_reports import (
@@ -179,17 +179,11 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
                     summary_b = gr.Markdown(**STATIC)
                 with gr.Tabs():
                     with gr.Tab("A: every candidate"):
-                        table_a = gr.Dataframe(
-                            headers=list(CANDIDATE_HEADERS), interactive=False, wrap=True
-                        )
+                        table_a = gr.Dataframe(**table_options(CANDIDATE_HEADERS))
                     with gr.Tab("B: every candidate"):
-                        table_b = gr.Dataframe(
-                            headers=list(CANDIDATE_HEADERS), interactive=False, wrap=True
-                        )
+                        table_b = gr.Dataframe(**table_options(CANDIDATE_HEADERS))
                     with gr.Tab("A vs B"):
-                        table_ab = gr.Dataframe(
-                            headers=list(SIDE_BY_SIDE_HEADERS), interactive=False, wrap=True
-                        )
+                        table_ab = gr.Dataframe(**table_options(SIDE_BY_SIDE_HEADERS))
                 gr.Markdown("Select a row to read the passage, then label it for this question.")
                 with gr.Row():
                     chosen = gr.Textbox(label="Passage id", scale=2)
