@@ -84,7 +84,11 @@ def not_covered_html(titles: Sequence[str], examples: Sequence[str]) -> str:
         docs = "".join(f"<li>{escape(t)}</li>" for t in titles)
         parts.append(f'<p>They cover:</p><ul class="qa-topics">{docs}</ul>')
     if examples:
-        asks = "".join(f"<li>{escape(q)}</li>" for q in examples)
+        # A link to the question box: the page script asks the question when it is clicked
+        # (or Enter is pressed on it); without the script it only moves focus to the box.
+        asks = "".join(
+            f'<li><a class="qa-ask" href="#qa-question">{escape(q)}</a></li>' for q in examples
+        )
         parts.append(f'<p>You could ask, for example:</p><ul class="qa-examples">{asks}</ul>')
     return "".join(parts)
 

@@ -162,6 +162,17 @@ SCROLL_SCRIPT = r"""<script>
     if (before && before.classList.contains("user-row") && !crisis) target = before;
     log.scrollTop += target.getBoundingClientRect().top - log.getBoundingClientRect().top - 4;
   };
+  // A suggested question in a "not covered" reply asks itself when clicked.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest("#qa-chat a.qa-ask");
+    const box = document.querySelector("#qa-question textarea");
+    const send = document.querySelector("#qa-question button.submit-button");
+    if (!link || !box || !send) return;
+    event.preventDefault();
+    box.value = link.textContent;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    setTimeout(() => send.click(), 0);
+  });
   new MutationObserver(() => {
     if (!pending) { pending = true; requestAnimationFrame(settle); }
   }).observe(document.documentElement, { childList: true, subtree: true });

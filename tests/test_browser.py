@@ -195,6 +195,15 @@ def test_an_off_topic_question_is_not_covered(browser: object, real_url: str) ->
     expect(reply.locator(".qa-card")).to_have_count(0)
     expect(reply.locator(".qa-topics li").first).to_be_visible()
     expect(reply.locator(".qa-examples li").first).to_be_visible()
+    # A suggested question asks itself, and gets passages.
+    suggestion = reply.locator(".qa-examples a.qa-ask").first
+    asked = suggestion.inner_text()
+    replies = page.locator("#qa-chat .message-row.bot-row")
+    before = replies.count()
+    suggestion.click()
+    expect(replies).to_have_count(before + 1, timeout=TIMEOUT_MS)
+    expect(page.locator(".qa-user").last).to_have_text(asked)
+    expect(replies.last.locator(".qa-card").first).to_be_visible()
     page.close()
 
 
