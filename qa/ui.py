@@ -102,6 +102,9 @@ CSS = """
 .qa-crisis p { margin: .35rem 0; }
 .qa-crisis a { color: #1d4ed8; }
 .qa-not-covered { margin-top: 0; }
+/* Votes are for answers: no thumbs under a prompt, a limit notice or the crisis resources
+   alone (Gradio shows them under every reply; nothing would be stored for those). */
+#qa-chat .bot-row:not(:has(.qa-card, .qa-not-covered)) .message-buttons { display: none; }
 @media (max-width: 640px) {
   .qa-intro h1 { font-size: 1.15rem; }
   .qa-intro p, .qa-notice { font-size: .82rem; }

@@ -227,6 +227,9 @@ def test_a_crisis_message_gets_the_resources_first(browser: object, real_url: st
     crisis_top = crisis.bounding_box()["y"]
     log_box = log.bounding_box()
     assert log_box["y"] <= crisis_top < log_box["y"] + log_box["height"]
+    # The resources alone are not an answer to vote on; small talk is not either.
+    expect(reply.locator("button[aria-label='Like']")).to_be_hidden()
+    expect(ask(page, "thanks!").locator("button[aria-label='Like']")).to_be_hidden()
     page.close()
 
 
