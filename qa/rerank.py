@@ -137,12 +137,3 @@ def rerank_candidates(
         {head[i][0]: (late_rank[i], float(late[i])) for i in range(len(head))},
     )
 
-
-def sentence_credit(
-    query_tokens: np.ndarray, passage_tokens: np.ndarray, owner: np.ndarray, groups: int
-) -> np.ndarray:
-    """Per sentence (``owner[i]`` is the sentence of passage token ``i``), the summed cosine of
-    the query tokens whose best match in the passage lies in it: MaxSim traced to sentences."""
-    sims = query_tokens.astype(np.float32) @ passage_tokens.astype(np.float32).T
-    best = sims.argmax(axis=1)
-    return np.bincount(owner[best], weights=sims.max(axis=1), minlength=groups)

@@ -4,10 +4,8 @@ and the best sentence of each passage. Returns an :class:`~qa.records.Answer`; n
 
 from __future__ import annotations
 
-import bisect
 import re
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -16,10 +14,10 @@ from qa.embedders import Embedder, TokenEmbedder
 from qa.errors import EmptyQuestionError, InputError
 from qa.followup import resolve_followup
 from qa.fusion import RRF_K, convex_fusion, reciprocal_rank_fusion
+from qa.highlight import Highlighter
 from qa.index import CorpusIndex
-from qa.passages import sentence_spans
 from qa.records import Answer, Citation, Hit, Passage
-from qa.rerank import rerank_candidates, sentence_credit
+from qa.rerank import rerank_candidates
 from qa.settings import MODES, Mode, SearchSettings
 from qa.vectors import DenseIndex
 
@@ -63,8 +61,7 @@ class Searcher:
         self.embedder = embedder
         self.settings = settings
         self._row_of = index.passage_row()
-        self._sentence_cache: dict[tuple[str, str], np.ndarray] = {}
-        self._cache_lock = threading.Lock()
+        self._highlighter = Highlighter(index, embedder)
 
     # -- public -------------------------------------------------------------------------------
 
@@ -263,7 +260,7 @@ class Searcher:
             chosen.append(hit)
             chosen_rows.append(row)
         final = [
-            replace(hit, rank=n, highlight=self._highlight(hit.passage, *focus))
+            replace(hit, rank=n, highlight=self._highlighter.best_sentence(hit.passage, *focus))
             for n, hit in enumerate(chosen, start=1)
         ]
         for hit in final:
@@ -293,81 +290,6 @@ class Searcher:
             candidates=tuple(candidates) if with_candidates else (),
             index_version=self.index.version,
         )
-
-    def _highlight(
-        self, passage: Passage, qvec: np.ndarray, qtokens: np.ndarray | None = None
-    ) -> tuple[int, int]:
-        """The sentence of the passage that answers the query (absolute offsets into the source).
-
-        With token vectors, each query token credits the sentence that holds its best-matching
-        passage token, by that cosine (the late-interaction match, traced back to a sentence),
-        and the sentence with the most credit is marked. A cosine between the question and
-        each sentence often marks the topic sentence that restates the question ("it is
-        essential to consider potential side effects") instead of the one that answers it. On
-        the labelled question set the marked sentence holds the evidence in 0.73 of the
-        relevant passages shown, against 0.66 by the leave-one-out rule below and 0.63 by
-        cosine alone (``qa eval --questions``, "Highlight").
-
-        Without token vectors a sentence scores its cosine with the query plus how much the
-        passage's match depends on it: ``cos(q, s) - cos(q, passage without s)``. What depends
-        only on the passage is computed once and cached.
-        """
-        spans = self._sentences(passage)
-        if len(spans) == 1:
-            return spans[0]
-        if qtokens is not None and self.index.tokens is not None and len(qtokens):
-            owner = self._token_sentences(passage, spans)
-            tokens = self.index.tokens.get(self._row_of[passage.passage_id])
-            if len(owner) == len(tokens) and len(tokens):
-                return spans[int(np.argmax(sentence_credit(qtokens, tokens, owner, len(spans))))]
-        return spans[int(np.argmax(self._sentence_vectors(passage, spans) @ qvec))]
-
-    def _sentences(self, passage: Passage) -> list[tuple[int, int]]:
-        doc = self.index.documents[passage.doc_id]
-        return sentence_spans(doc.text, passage.start, passage.end) or [
-            (passage.start, passage.end)
-        ]
-
-    def _cached(self, key: tuple[str, str], make: Callable[[], np.ndarray]) -> np.ndarray:
-        with self._cache_lock:
-            found = self._sentence_cache.get(key)
-        if found is None:
-            found = make()
-            with self._cache_lock:
-                self._sentence_cache[key] = found
-        return found
-
-    def _token_sentences(self, passage: Passage, spans: list[tuple[int, int]]) -> np.ndarray:
-        """For each token vector of the passage, the index of the sentence it lies in."""
-        assert isinstance(self.embedder, TokenEmbedder)  # for mypy: only called with tokens
-
-        def make() -> np.ndarray:
-            assert isinstance(self.embedder, TokenEmbedder)
-            starts = [a for a, _ in spans]
-            return np.array(
-                [
-                    max(0, bisect.bisect_right(starts, passage.start + a) - 1)
-                    for a, _ in self.embedder.token_spans(passage.embedding_text())
-                ],
-                dtype=np.int64,
-            )
-
-        return self._cached((passage.passage_id, "tokens"), make)
-
-    def _sentence_vectors(self, passage: Passage, spans: list[tuple[int, int]]) -> np.ndarray:
-        """Per sentence, its vector minus the vector of the passage without it."""
-
-        def make() -> np.ndarray:
-            text = self.index.documents[passage.doc_id].text
-            texts = [text[a:b] for a, b in spans]
-            rest = [
-                f"{text[passage.start : a]} {text[b : passage.end]}".strip() for a, b in spans
-            ]
-            encoded = self.embedder.encode([*texts, *rest], "passage")
-            return encoded[: len(spans)] - encoded[len(spans) :]
-
-        return self._cached((passage.passage_id, "vectors"), make)
-
 
 def _is_duplicate(
     vector: np.ndarray,

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from qa.embedders import HashingEmbedder
 from qa.errors import IndexCorruptError
+from qa.highlight import sentence_credit
 from qa.index import CorpusIndex, build_index, current_build, load_index
 from qa.rerank import (
     OFFSETS_FILE,
@@ -23,7 +24,6 @@ from qa.rerank import (
     maxsim,
     maxsim_many,
     rerank_order,
-    sentence_credit,
     standardise,
 )
 from qa.search import Searcher

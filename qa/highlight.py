@@ -1,0 +1,109 @@
+"""The best sentence of a passage shown: the one a reader's eye should land on.
+
+With token vectors (:mod:`qa.rerank`), each query token credits the sentence that holds its
+best-matching passage token, by that cosine: the late-interaction match, traced back to a
+sentence. A cosine between the question and each sentence often marks the topic sentence that
+restates the question ("it is essential to consider potential side effects") instead of the one
+that answers it. On the labelled question set the marked sentence holds the evidence in 0.74
+of the 190 relevant passages shown, against 0.66 by the leave-one-out rule below and 0.63 by
+cosine alone (``qa eval --questions``, "Highlight"); every split gained 0.06 to 0.09.
+
+Without token vectors a sentence scores its cosine with the query plus how much the passage's
+match depends on it: ``cos(q, s) - cos(q, passage without s)``.
+
+What depends only on the passage (which sentence each token lies in, the sentence vectors) is
+computed once per passage and cached; the cache is safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Callable
+
+import numpy as np
+
+from qa.embedders import Embedder, TokenEmbedder
+from qa.index import CorpusIndex
+from qa.passages import sentence_spans
+from qa.records import Passage
+
+
+def sentence_credit(
+    query_tokens: np.ndarray, passage_tokens: np.ndarray, owner: np.ndarray, groups: int
+) -> np.ndarray:
+    """Per sentence (``owner[i]`` is the sentence of passage token ``i``), the summed cosine of
+    the query tokens whose best match in the passage lies in it: MaxSim traced to sentences."""
+    sims = query_tokens.astype(np.float32) @ passage_tokens.astype(np.float32).T
+    best = sims.argmax(axis=1)
+    return np.bincount(owner[best], weights=sims.max(axis=1), minlength=groups)
+
+
+class Highlighter:
+    """Marks the best sentence of the passages of one index, for one embedder."""
+
+    def __init__(self, index: CorpusIndex, embedder: Embedder) -> None:
+        self.index = index
+        self.embedder = embedder
+        self._row_of = index.passage_row()
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def best_sentence(
+        self, passage: Passage, qvec: np.ndarray, qtokens: np.ndarray | None = None
+    ) -> tuple[int, int]:
+        """The sentence of ``passage`` that answers the query, as offsets into its source."""
+        doc = self.index.documents[passage.doc_id]
+        spans = sentence_spans(doc.text, passage.start, passage.end) or [
+            (passage.start, passage.end)
+        ]
+        if len(spans) == 1:
+            return spans[0]
+        tokens = self.index.tokens
+        if qtokens is not None and len(qtokens) and tokens is not None:
+            passage_tokens = tokens.get(self._row_of[passage.passage_id])
+            owner = self._token_sentences(passage, spans)
+            if len(owner) == len(passage_tokens) and len(owner):
+                credit = sentence_credit(qtokens, passage_tokens, owner, len(spans))
+                return spans[int(np.argmax(credit))]
+        return spans[int(np.argmax(self._sentence_vectors(passage, spans) @ qvec))]
+
+    def _cached(self, key: tuple[str, str], make: Callable[[], np.ndarray]) -> np.ndarray:
+        with self._lock:
+            found = self._cache.get(key)
+        if found is None:
+            found = make()
+            with self._lock:
+                self._cache[key] = found
+        return found
+
+    def _token_sentences(self, passage: Passage, spans: list[tuple[int, int]]) -> np.ndarray:
+        """For each token vector of the passage, the index of the sentence it lies in (empty
+        when the embedder cannot say where its tokens are)."""
+        embedder = self.embedder
+        if not isinstance(embedder, TokenEmbedder):
+            return np.zeros(0, dtype=np.int64)
+        starts = [a for a, _ in spans]
+
+        def make() -> np.ndarray:
+            offsets = embedder.token_spans(passage.embedding_text())
+            return np.array(
+                [max(0, bisect.bisect_right(starts, passage.start + a) - 1) for a, _ in offsets],
+                dtype=np.int64,
+            )
+
+        return self._cached((passage.passage_id, "tokens"), make)
+
+    def _sentence_vectors(self, passage: Passage, spans: list[tuple[int, int]]) -> np.ndarray:
+        """Per sentence, its vector minus the vector of the passage without it."""
+
+        def make() -> np.ndarray:
+            text = self.index.documents[passage.doc_id].text
+            texts = [text[a:b] for a, b in spans]
+            rest = [
+                f"{text[passage.start : a]} {text[b : passage.end]}".strip() for a, b in spans
+            ]
+            encoded = self.embedder.encode([*texts, *rest], "passage")
+            return encoded[: len(spans)] - encoded[len(spans) :]
+
+        return self._cached((passage.passage_id, "vectors"), make)
