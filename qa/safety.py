@@ -58,10 +58,14 @@ CATEGORIES = ("suicide", "self_harm", "overdose", "wish_to_die")
 class CrisisSignal:
     """What triggered the crisis message: its category and the visitor's own words that matched.
 
-    ``personal``: the text speaks in the first person ("I", "my", "kms"); ``lethal``: it asks
-    about lethal means (a rule marked "+" in :mod:`qa.safety_rules`). Either way the chat shows
-    the resources and no passage: a visitor writing about their own crisis needs help, not
-    articles, and no passage should read as an answer to "how much would kill me".
+    ``personal``: more than a topic word a question may be about ("does ketamine help with
+    suicidal thoughts?"): a wish, plan or act ("want to die", any rule not marked "?" in
+    :mod:`qa.safety_rules`), a feeling ("feeling suicidal"), or the first person ("I", "my",
+    "kms"). ``lethal``: it asks about lethal means (a rule marked "+"). Either way the chat
+    shows the resources and no passage: a visitor writing about a crisis needs help, not
+    articles, and no passage should read as an answer to "how much would kill me". An
+    informational question in the first person ("I read that ketamine reduces suicidal
+    thoughts") gets the resources alone too: that mistake costs a re-asked question.
     """
 
     category: str  # one of CATEGORIES
@@ -235,7 +239,7 @@ def _slot(slot: str) -> str:
 
 
 def _compile(rules: Iterable[str]) -> re.Pattern[str]:
-    expressions = ("".join(_slot(slot) for slot in rule.lstrip("+").split()) for rule in rules)
+    expressions = ("".join(_slot(slot) for slot in rule.lstrip("+?").split()) for rule in rules)
     return re.compile("(?<= )(?:" + "|".join(expressions) + ")")
 
 
@@ -249,6 +253,16 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
 def _lethal_pattern() -> re.Pattern[str]:
     """The rules marked "+" (lethal means), of every category."""
     return _compile(rule for rules in RULES.values() for rule in rules if rule.startswith("+"))
+
+
+@lru_cache(maxsize=1)
+def _beyond_topic_pattern() -> re.Pattern[str]:
+    """Every rule but topic words ("?") and lethal means ("+"): a wish, a plan, an act."""
+    return _compile(rule for rules in RULES.values() for rule in rules if rule[0] not in "?+")
+
+
+# Words that make a topic word a state of the writer: "feeling suicidal", "been overdosing".
+_STATE = frozenset({"feel", "feels", "feeling", "felt", "am", "been", "getting", "having"})
 
 
 # Canonical words by which a text speaks of its writer ("kms" is read as "kill myself").
@@ -279,10 +293,12 @@ def detect_crisis(text: str) -> CrisisSignal | None:
             starts = list(itertools.accumulate((len(w) + 1 for w, _, _ in tokens), initial=1))
             first = bisect.bisect_right(starts, match.start()) - 1
             last = bisect.bisect_right(starts, match.end() - 2) - 1
+            words = {word for word, _, _ in tokens}
             return CrisisSignal(
                 category,
                 text[tokens[first][1] : tokens[last][2]],
-                personal=any(word in _FIRST_PERSON for word, _, _ in tokens),
+                personal=bool(words & (_FIRST_PERSON | _STATE))
+                or _beyond_topic_pattern().search(canonical) is not None,
                 lethal=_lethal_pattern().search(canonical) is not None,
             )
     return None

@@ -70,18 +70,24 @@ SETS = {
 # "~N:SET" up to N words of SET; "*N" up to N words of any kind; "!a|b" not followed by these;
 # "$" (as an alternative) the end of the sentence or text; "#" a number of ten or more.
 # A rule that starts with "+" asks about lethal means (a lethal dose, a way to die): the chat
-# then shows the crisis resources without any passage, whoever the question is about.
+# then shows the crisis resources without any passage, whoever the question is about. A rule
+# that starts with "?" is a topic word ("suicidal", "overdose") that a question may be about:
+# if nothing else matches and the text neither speaks in the first person nor of a feeling
+# ("feeling suicidal"), passages follow the resources.
 
 RULES = {
     "suicide": [
-        "suicide|suicidal|suicides|suicidality|suicidally|unalive|unalived|unaliving|sewer_slide",
+        "?suicide|suicidal|suicides|suicidality|suicidally|unalive|unalived|unaliving|sewer_slide",
         "@KILL ~2 @SELF|@OTHER",
         "@VOL|please|pls|plz|someone|somebody|just *3 kill|end me",
         "@VOL ~2 off @SELF|@OTHER",
-        "end|ending|ended|take|taking|took|taken my|this|own own? life|lives "
+        "end|ending|ended|take|taking|took|taken my|this|own|his|her|their own? life|lives "
         "!back|in|to|into|forward|further|seriously",
         "@VOL ~2 end|ending it|things|everything|myself !with|between",
         "end|ending|ended it_all|everything|things|myself !with|between",
+        "talk|talks|talking|talked|thinking|thinks|thought about ending it|things|everything $",
+        "me @VOL kill",
+
         "bleed|bleeding|bled out",
         "noose|nooses",
         "have|made|got|making ~1:DET plan $|to_die|to_end_it|to_kill_myself",
@@ -101,7 +107,7 @@ RULES = {
         "wall|tree|traffic|cliff|truck|river|lake|pole|ocean|oncoming",
     ],
     "self_harm": [
-        "self harm|harming|harmed|harms|harmer|injury|injuries|injure|injuring|injured|"
+        "?self harm|harming|harmed|harms|harmer|injury|injuries|injure|injuring|injured|"
         "injurious|mutilation|mutilate|mutilating|mutilated|hurt|hurting|cutting|cutter",
         "@HURT ~1 @SELF|@OTHER !@ACCIDENT",
         "cut|cutting|cuts|carve|carving|carved|slash|slashing|slashed ~1 my|me? @BODY !@ACCIDENT",
@@ -116,7 +122,7 @@ RULES = {
         "want|wanna|wish|urge|urges|need ~2 bleed",
     ],
     "overdose": [
-        "overdose|overdosed|overdoses|overdosing|overdosage",
+        "?overdose|overdosed|overdoses|overdosing|overdosage",
         "a|an overdoes",
         "overdoes of|on",
         "wont|isnt|stopped wake_up|waking_up|breathing $|and|now",
@@ -128,6 +134,9 @@ RULES = {
         "@VOL ~2 @TAKE ~3:DET bottle|bottles|handful|fistful|stash|supply",
         "@TAKE ~1 all|every|rest ~2:DET @PILLS @ATONCE|$",
         "@TOOK ~2:DET @MANY|# ~2:DET @PILLS",
+        "+ldso",  # "LD50" as the leetspeak reading of the matcher spells it
+        "+ld 50",
+        "+stop|stops|stopping your|my|his|her|their|someones|a heart|breathing",
         "+lethal|fatal|deadly|toxic|killing|suicidal dose|doses|amount|amounts|quantity|"
         "overdose|dosage|level",
         "+how_many|how_much *4 kill|killed me|you|someone|somebody|a_person|people|myself",
@@ -143,6 +152,10 @@ RULES = {
     ],
     "wish_to_die": [
         "@VOL ~3 @DIE !hard",
+        "ich will|mochte|moechte ~1 die",  # German "ich will sterben"
+        "no want ~1 live|die",  # Spanish "no quiero vivir"
+        "burden to|on everyone|everybody|my_family|them|others|you|all",
+        "no way out $|and|but|of_this|anymore",
         "@VOL ~3 dye !@DYEOBJ",
         "feel|felt|feeling|feels like ~1 dying|die|disappearing",
         "feel|felt|feeling like ~1 giving_up $|on_life|on_everything",
@@ -232,8 +245,9 @@ TYPOS = _pairs(
 # German and Italian: "Suizid", "Selbstmord", "suicidio".
 TYPOS |= _pairs(
     """suicidarme=suicide_myself suicidarse=suicide suicidarte=suicide suicidio=suicide
-    suizid=suicide suizidal=suicidal selbstmord=suicide matarme=kill_myself quiero=want
-    morir=die morirme=die"""
+    suizid=suicide suizidal=suicidal selbstmord=suicide selbstmordgedanken=suicide
+    suizidgedanken=suicide matarme=kill_myself matar=kill quiero=want morir=die morirme=die
+    vivir=live sterben=die"""
 )
 
 # Words written as one that the rules read as several.

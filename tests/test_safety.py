@@ -424,6 +424,16 @@ def test_variants_and_the_matched_span(text: str, expected: str) -> None:
         ("quiero suicidarme", "suicide"),
         ("me quiero morir", "wish_to_die"),
         ("ich denke an Selbstmord", "suicide"),
+        # found by a second QA pass
+        ("my friend wants to end his life", "suicide"),
+        ("my partner keeps talking about ending it", "suicide"),
+        ("me quiero matar", "suicide"),
+        ("no quiero vivir", "wish_to_die"),
+        ("Ich will sterben", "wish_to_die"),
+        ("Ich habe Selbstmordgedanken", "suicide"),
+        ("I'm a burden to everyone and there is no way out", "wish_to_die"),
+        ("what's the LD50 of ketamine", "overdose"),
+        ("how much ketamine does it take to stop your heart", "overdose"),
     ],
 )
 def test_others_at_risk_and_other_languages(text: str, category: str) -> None:
@@ -448,6 +458,11 @@ def test_accidents_to_others_pass() -> None:
         ("is 10 grams of ketamine lethal", False, True),
         ("how much ketamine would kill me", True, True),
         ("what is the most painless way to die", False, True),
+        ("what's the LD50 of ketamine", False, True),
+        # no "I", but a wish or a feeling: about the writer
+        ("want to die. can ketamine help?", True, False),
+        ("feeling suicidal, would ketamine help?", True, False),
+        ("quiero morir. ¿la ketamina ayuda con la depresion?", True, False),
     ],
 )
 def test_whether_passages_are_withheld(text: str, personal: bool, lethal: bool) -> None:
