@@ -10,6 +10,8 @@ browser sends back. The Gradio wiring lives in :mod:`qa.ui`; tests drive this mo
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -22,7 +24,7 @@ from qa.chat_html import (
     user_html,
 )
 from qa.errors import InputError
-from qa.followup import is_followup, is_small_talk
+from qa.followup import is_followup, is_small_talk, refers_back
 from qa.live import LiveSearcher
 from qa.records import Answer, stable_id
 from qa.render import NOT_COVERED, answer_json
@@ -67,15 +69,18 @@ class ChatSettings:
     """How the chat behaves; the entry point fills it from flags and environment variables.
 
     ``max_question_chars`` is enforced on the server (a browser's ``max_length`` is only a
-    courtesy). ``history_turns`` bounds how many earlier questions follow-up resolution sees,
-    and ``max_turns`` how many turns a session keeps in memory.
+    courtesy). ``history_turns`` bounds how many earlier questions follow-up resolution sees
+    (enough to keep the question a chain of follow-ups started from), ``crisis_turns`` for how
+    many turns after a crisis message the resources stay first, and ``max_turns`` how many
+    turns a session keeps in memory.
     """
 
     title: str = "Ask the articles"
     k: int = 3
     max_question_chars: int = 1000
     examples: tuple[str, ...] = DEFAULT_EXAMPLES
-    history_turns: int = 4
+    history_turns: int = 10
+    crisis_turns: int = 4
     max_turns: int = 50
 
 
@@ -90,7 +95,7 @@ class Turn:
     crisis: bool = False
     carried: bool = False  # the crisis came from an earlier turn, not from this message
     vote: Vote | None = None  # the visitor's current vote on this turn
-    stored: tuple[int, int | None] | None = None  # its rows in the store: feedback, unanswered
+    vote_key: str = field(default_factory=lambda: secrets.token_hex(8))  # its vote in the store
 
     @property
     def answer_id(self) -> str | None:
@@ -163,12 +168,12 @@ class ChatService:
         if len(text) > limit:
             notice = message_html(TOO_LONG_REPLY.format(length=len(text), limit=limit))
             return reply("too_long", notice, shown=text[:limit] + "…")
+        if signal is None and is_small_talk(text):
+            return reply("small_talk", message_html(SMALL_TALK_REPLY.format(example=example)))
         last = next((t for t in reversed(history) if t.kind not in ("empty", "small_talk")), None)
         leans = last is not None and last.crisis and last.answer is None
         if withholds_passages(text, signal, carried and leans):
             return reply("crisis", "")
-        if signal is None and is_small_talk(text):
-            return reply("small_talk", message_html(SMALL_TALK_REPLY.format(example=example)))
         try:
             answer = self.searcher.search(text, history=self.history(history), k=self.settings.k)
         except InputError as error:
@@ -177,7 +182,10 @@ class ChatService:
             log.exception("search failed")
             return reply("error", message_html(ERROR_REPLY))
         if crisis:
-            body = "" if answer.abstained else answer_html(answer, self.titles, self.examples)
+            # After the resources, a crisis message's own search says nothing when it found
+            # nothing; a later question of the visitor's own is told "not covered" as usual.
+            silent = answer.abstained and not carried
+            body = "" if silent else answer_html(answer, self.titles, self.examples)
             return reply("crisis", body, answer)
         if answer.abstained:
             self._log_unanswered(text, "abstained", answer.index_version)
@@ -200,32 +208,38 @@ class ChatService:
         return asked[-self.settings.history_turns :] if self.settings.history_turns else []
 
     def crisis_after(self, turns: Sequence[Turn]) -> bool:
-        """Whether one of the last few messages (``history_turns``) spoke of a crisis itself."""
-        recent = [t for t in turns if t.kind != "empty"][-max(self.settings.history_turns, 1) :]
+        """Whether one of the last few messages (``crisis_turns``) spoke of a crisis itself."""
+        recent = [t for t in turns if t.kind != "empty"][-max(self.settings.crisis_turns, 1) :]
         return any(t.crisis and not t.carried for t in recent)
 
     def ask(self, question: str, history: Sequence[str] = ()) -> dict[str, Any]:
         """The structured answer for API users: :func:`qa.render.answer_json` plus the crisis
-        flag and wording. Raises :class:`~qa.errors.InputError` for an empty or too long one."""
+        flag and wording, decided as :meth:`respond` decides them (``history`` is the earlier
+        questions, oldest first). Raises :class:`~qa.errors.InputError` for an empty or too
+        long question that is not a crisis message."""
         if not isinstance(question, str):
             raise InputError("the question must be text")
-        signal = detect_crisis(question)
         limit = self.settings.max_question_chars
-        if len(question) > limit:
-            raise InputError(TOO_LONG_REPLY.format(length=len(question), limit=limit))
+        signal = detect_crisis(question)  # before the length limit, as in the chat
         history = [h for h in (history or ()) if isinstance(h, str) and h.strip()]
+        signals = [detect_crisis(h) for h in history]
+        carried = signal is None and any(
+            g is not None for g in signals[-max(self.settings.crisis_turns, 1) :]
+        )
+        crisis = signal is not None or carried
+        small_talk = signal is None and is_small_talk(question)
+        said = [g for h, g in zip(history, signals, strict=True) if not is_small_talk(h)]
+        leans = bool(said) and said[-1] is not None and said[-1].withholds_passages
+        withheld = withholds_passages(question, signal, carried and leans)
+        if len(question) > limit and not (crisis and withheld):
+            raise InputError(TOO_LONG_REPLY.format(length=len(question), limit=limit))
         if any(len(h) > limit for h in history):
             raise InputError(f"each earlier question is limited to {limit:,} characters")
-        recent = history[-max(self.settings.history_turns, 1) :]
-        carried = signal is None and any(detect_crisis(h) is not None for h in recent)
-        crisis = signal is not None or carried
-        leans = bool(history) and detect_crisis(history[-1]) is not None
-        withheld = withholds_passages(question, signal, carried and leans)
-        if withheld:
-            asked = clean_question(question, limit)
+        if withheld or small_talk:  # nothing to search
+            asked = clean_question(question[:limit], limit)
             answer = Answer(asked, asked, False, (), index_version=self.searcher.index.version)
         else:
-            context = [h for h in history if detect_crisis(h) is None]
+            context = [h for h, g in zip(history, signals, strict=True) if g is None]
             answer = self.searcher.search(
                 question, history=context[-self.settings.history_turns :], k=self.settings.k
             )
@@ -236,6 +250,7 @@ class ChatService:
             "crisis": crisis,
             "crisis_message": CRISIS_MESSAGE_TEXT if crisis else None,
             "withheld": withheld,
+            "small_talk": small_talk,
             "not_covered": NOT_COVERED if answer.abstained else None,
         }
 
@@ -248,8 +263,9 @@ class ChatService:
         """Record a thumbs up or down on ``turn``, or take it back (None); the turn with the
         vote remembered.
 
-        The store keeps the latest vote of each answer shown: a changed vote replaces the old
-        row, a withdrawn one deletes it. A thumbs down also logs the question as unanswered
+        The store keeps the latest vote of each answer shown (its ``vote_key``): a changed
+        vote replaces the old row, a withdrawn one deletes it. A thumbs down also logs the
+        question as unanswered
         (once: a "not covered" reply was logged when it was shown). Crisis turns are never
         written to the store: they are the most sensitive text a visitor sends, and staff
         review needs none of them.
@@ -257,35 +273,27 @@ class ChatService:
         if vote not in ("up", "down", None):
             raise InputError(f"vote must be 'up', 'down' or None, got {vote!r}")
         answer = turn.answer
-        if answer is None or turn.crisis or turn.vote == vote:
+        if answer is None or turn.crisis:
             return turn
+        # No shortcut when the vote looks unchanged: the turn may be a stale copy (clicks in
+        # quick succession), and the store's set_vote is idempotent, the last call wins.
         if self.store is None:
             return replace(turn, vote=vote)
         try:
-            if turn.stored is not None:
-                self.store.withdraw_feedback(*turn.stored)
-                turn = replace(turn, vote=None, stored=None)
-            if vote is None:
-                return turn
-            feedback = self.store.record_feedback(
+            self.store.set_vote(
+                vote_key=turn.vote_key,
+                vote=vote,
                 question=turn.question,
                 effective_query=answer.effective_query,
                 passage_ids=turn._passage_ids(),
-                vote=vote,
                 index_version=answer.index_version,
                 answer_id=turn.answer_id,
+                log_thumbs_down=not answer.abstained,
             )
-            unanswered = None
-            if vote == "down" and not answer.abstained:
-                unanswered = self.store.log_unanswered(
-                    question=turn.question,
-                    reason="thumbs_down",
-                    index_version=answer.index_version,
-                )
         except (StoreError, InputError):
             log.exception("could not record a vote")
             return turn
-        return replace(turn, vote=vote, stored=(feedback, unanswered))
+        return replace(turn, vote=vote)
 
     def _log_unanswered(self, question: str, reason: Literal["abstained"], version: str) -> None:
         if self.store is None:
@@ -296,12 +304,25 @@ class ChatService:
             log.exception("could not log an unanswered question")
 
 
-def withholds_passages(text: str, signal: CrisisSignal | None, leans_on_crisis: bool) -> bool:
-    """Whether a crisis turn shows the resources alone (see :meth:`ChatService.respond`);
-    ``leans_on_crisis``: the crisis came from the turn right before, which showed no passage."""
+def withholds_passages(text: str, signal: CrisisSignal | None, after_crisis: bool) -> bool:
+    """Whether a crisis turn shows the resources alone (see :meth:`ChatService.respond`).
+
+    ``after_crisis``: the message before was a crisis message that got the resources alone.
+    This one then leans on it when it is a follow-up, points back ("with these feelings") or
+    names the writer's state ("someone in my situation"); a question in words of its own
+    ("how often should I water tomatoes?") does not."""
     if signal is not None:
         return signal.withholds_passages
-    return leans_on_crisis and is_followup(text)
+    return after_crisis and (
+        is_followup(text) or refers_back(text) or _OWN_STATE.search(text) is not None
+    )
+
+
+_OWN_STATE = re.compile(
+    r"\b(?:my|this|these|those|that) (?:situation|state|feelings?|thoughts|case|condition|"
+    r"mood|pain)\b|\b(?:like|for) me\b|\bhow i(?:'m| am)? feel",
+    re.IGNORECASE,
+)
 
 
 # --- a conversation as the chat window shows it ----------------------------------------------

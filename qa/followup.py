@@ -209,6 +209,11 @@ def content_words(text: str) -> list[str]:
     ]
 
 
+def refers_back(question: str) -> bool:
+    """Whether the question points at something said before ("it", "these", "that")."""
+    return any(w in _ANAPHORA for w in _WORD.findall(question.lower()))
+
+
 def is_followup(question: str) -> bool:
     """True when the question leans on an earlier turn to be understood."""
     words = _WORD.findall(question.lower())
@@ -257,16 +262,20 @@ _PLEASANTRY = frozenset(
         "okay", "k", "cool", "great", "nice", "good", "awesome", "perfect", "excellent",
         "brilliant", "fine", "alright", "got", "it", "bye", "goodbye", "see", "ya", "morning",
         "evening", "lol", "haha", "wow", "oh", "ah", "yes", "yeah", "yep", "no", "nope", "sure",
-        "much", "very", "so",
+        "much", "very", "so", "a", "lot", "that", "this", "helps", "helped", "helpful", "was",
+        "is", "appreciate", "appreciated", "there", "one", "answer", "interesting", "for", "the",
+        "help", "info", "information", "understood", "makes", "sense", "later",
     }
 )
 
 
 def is_small_talk(text: str) -> bool:
-    """A greeting, thanks or acknowledgement ("thanks!", "ok cool", "hello"): nothing to
-    search, and not a follow-up to the question before it."""
+    """A greeting, thanks or acknowledgement ("thanks!", "that helps", "hello", "👍"): nothing
+    to search, and not a follow-up to the question before it."""
     words = _WORD.findall(text.lower())
-    return 0 < len(words) <= 6 and all(w in _PLEASANTRY for w in words)
+    if not words:  # only emoji or punctuation ("👍", ":)"), not an empty message
+        return bool(text.strip()) and len(text.strip()) <= 12
+    return len(words) <= 6 and all(w in _PLEASANTRY for w in words)
 
 
 #: How much earlier context a resolved query keeps; the turn itself is always kept whole.

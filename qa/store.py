@@ -293,17 +293,55 @@ class Store:
             ),
         )
 
-    def withdraw_feedback(self, feedback_id: int, unanswered_id: int | None = None) -> None:
-        """Delete a vote the visitor took back or changed, and the thumbs-down log row that came
-        with it, in one transaction: the store keeps each answer's latest vote only."""
+    def set_vote(
+        self,
+        *,
+        vote_key: str,
+        vote: Vote | None,
+        question: str,
+        effective_query: str,
+        passage_ids: Sequence[str],
+        index_version: str,
+        answer_id: str | None = None,
+        log_thumbs_down: bool = True,
+    ) -> None:
+        """The visitor's current vote on one answer shown (``vote_key``), or none.
+
+        One transaction replaces whatever that answer had: its vote row and the thumbs-down
+        entry of the unanswered log. Calls in any order converge to the last one, so clicks
+        in quick succession cannot leave two votes for one answer.
+        """
+        _require_text(question, "the question")
+        _require_text(vote_key, "the vote key")
+        if vote is not None and vote not in VOTES:
+            raise InputError(f"vote must be 'up', 'down' or None, got {vote!r}")
+        keep = self.log_questions
 
         def run() -> None:
             with self._transaction() as conn:
-                conn.execute("DELETE FROM feedback WHERE id = ?", (feedback_id,))
-                if unanswered_id is not None:
+                conn.execute("DELETE FROM feedback WHERE vote_key = ?", (vote_key,))
+                conn.execute("DELETE FROM unanswered WHERE vote_key = ?", (vote_key,))
+                if vote is None:
+                    return
+                conn.execute(
+                    "INSERT INTO feedback (created_at, question, effective_query, passage_ids,"
+                    " vote, index_version, answer_id, vote_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        utc_now(),
+                        question if keep else None,
+                        effective_query if keep else None,
+                        json.dumps(list(passage_ids)),
+                        vote,
+                        index_version,
+                        answer_id,
+                        vote_key,
+                    ),
+                )
+                if vote == "down" and log_thumbs_down and keep:
                     conn.execute(
-                        "DELETE FROM unanswered WHERE id = ? AND reason = 'thumbs_down'",
-                        (unanswered_id,),
+                        "INSERT INTO unanswered (created_at, question, reason, index_version,"
+                        " vote_key) VALUES (?, ?, 'thumbs_down', ?, ?)",
+                        (utc_now(), question, index_version, vote_key),
                     )
 
         self._retry(run)

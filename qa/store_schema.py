@@ -70,6 +70,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX feedback_created_at ON feedback (created_at)",
         ),
     ),
+    Migration(
+        3,
+        "one vote per answer shown: a key that a changed or withdrawn vote replaces",
+        (
+            "ALTER TABLE feedback ADD COLUMN vote_key TEXT",
+            "CREATE UNIQUE INDEX feedback_vote_key ON feedback (vote_key)"
+            " WHERE vote_key IS NOT NULL",
+            "ALTER TABLE unanswered ADD COLUMN vote_key TEXT",
+            "CREATE INDEX unanswered_vote_key ON unanswered (vote_key)",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -87,6 +98,7 @@ class FeedbackRow:
     index_version: str
     answer_id: str | None
     comment: str | None
+    vote_key: str | None = None  # one per answer shown; None for votes stored before v3
 
 
 @dataclass(frozen=True)
@@ -98,6 +110,7 @@ class UnansweredRow:
     question: str
     reason: Reason
     index_version: str
+    vote_key: str | None = None  # the thumbs down that logged it, if one did
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,7 @@ SCROLL_SCRIPT = r"""<script>
     // Gradio names each message by its raw content, which is our HTML: name it by its text.
     for (const el of log.querySelectorAll('[aria-label*="message: <"]')) {
       const who = el.getAttribute("aria-label").split(": ")[0];
-      el.setAttribute("aria-label", who + ": " + el.textContent.replace(/\s+/g, " ").trim());
+      el.setAttribute("aria-label", who + ": " + el.innerText.replace(/\s+/g, " ").trim());
     }
     const rows = log.querySelectorAll(".message-row");
     if (rows.length === count) return;
@@ -375,9 +375,11 @@ def build_app(
             **private,
         )
         chatbot.example_select(on_example, [turns], [chatbot, turns, textbox], **private)
-        # Votes are quick SQLite writes: their own concurrency group, not behind searches.
+        # Votes are quick SQLite writes: their own concurrency group, not behind searches, one
+        # at a time. Each answer has one vote row whatever order clicks arrive in (the store's
+        # set_vote); clicks within milliseconds may still arrive out of order.
         chatbot.like(
-            on_like, [turns], [turns], concurrency_limit=2, concurrency_id="votes", **private
+            on_like, [turns], [turns], concurrency_limit=1, concurrency_id="votes", **private
         )
         chatbot.clear(on_clear, None, [turns], **private)
 

@@ -350,6 +350,20 @@ def test_thumbs_down_is_recorded_for_staff(browser: object, hostile: tuple[str, 
     votes = [f for f in store.feedback() if f.question == question]
     assert [f.vote for f in votes] == ["down"]
     assert votes[0].passage_ids and votes[0].index_version
+    # Three clicks in one tick: whatever order they arrive in, the answer keeps one vote,
+    # and a thumbs-down entry only if that vote is down.
+    page.evaluate(
+        """() => { const bar = [...document.querySelectorAll('#qa-chat .message-buttons')].pop();
+                   const find = name => [...bar.querySelectorAll('button')].find(
+                     b => (b.getAttribute('aria-label') || '').startsWith(name));
+                   const up = find('Like'), down = find('Dislike');
+                   up.click(); down.click(); up.click(); }"""
+    )
+    page.wait_for_timeout(1500)
+    votes = [f.vote for f in store.feedback() if f.question == question]
+    assert len(votes) == 1, votes
+    assert (logged in unanswered(store)) == (votes == ["down"])
+    assert [u for u in unanswered(store) if u == logged] in ([], [logged])
     page.close()
 
 

@@ -198,9 +198,18 @@ def test_the_turns_after_a_crisis_keep_the_resources_first(
     assert CRISIS not in pruning.answer.effective_query
     thanks = service.respond("thanks!", [crisis, that, own, pruning])
     assert thanks.kind == "small_talk" and thanks.answer is None and thanks.crisis
-    # The history_turns turns after the crisis message carry it; then the chat is ordinary.
+    # Right after a crisis message: a question that points back at it, or at the writer's
+    # state, gets the resources alone; a question the articles do not cover says so.
+    for leaning in ("how quickly would pruning help with these feelings",
+                    "could watering help someone in my situation right now?"):
+        turn = service.respond(leaning, [crisis])
+        assert turn.crisis and turn.answer is None, leaning
+    other = service.respond(OFF_TOPIC, [crisis])
+    assert other.crisis and other.answer is not None and other.answer.abstained
+    assert "qa-not-covered" in other.reply_html and store.unanswered() == []
+    # The crisis_turns turns after the crisis message carry it; then the chat is ordinary.
     turns = [crisis, that, own]
-    while len(turns) <= service.settings.history_turns + 1:
+    while len(turns) <= service.settings.crisis_turns + 1:
         turns.append(service.respond("How often should I water tomato plants?", turns))
     assert all(t.crisis and t.carried for t in turns[1:-1]) and not turns[-1].crisis
     assert CRISIS not in " ".join(service.history(turns))
@@ -399,6 +408,16 @@ def test_ask_flags_crisis_and_abstention(service: ChatService) -> None:
     own = service.ask("How often should I water tomato plants?", [CRISIS])
     assert own["crisis"] is True and own["withheld"] is False and own["results"]
     assert own["effective_query"] == own["query"]  # the crisis is not its context
+    # As in the chat: small talk between does not change what a follow-up leans on; a
+    # follow-up to an informational crisis question is answered; a long crisis message is
+    # not an error; small talk is neither searched nor logged.
+    assert service.ask("would pruning help with that?", [CRISIS, "thanks"])["withheld"] is True
+    asked = service.ask("and pruning?", ["can tomato plants help with suicidal thoughts?"])
+    assert asked["withheld"] is False and asked["crisis"] is True
+    long = service.ask("I want to kill myself " + "x " * 1000)
+    assert long["crisis"] is True and long["withheld"] is True
+    thanks = service.ask("thanks!", ["How often should I water tomato plants?"])
+    assert thanks["small_talk"] is True and thanks["results"] == [] and not thanks["abstained"]
     off = service.ask(OFF_TOPIC)
     assert off["abstained"] is True and off["results"] == [] and off["not_covered"] == NOT_COVERED
 

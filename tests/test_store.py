@@ -340,6 +340,25 @@ V1_SCHEMA = [
 ]
 
 
+def test_set_vote_keeps_one_vote_per_answer_whatever_the_order(store: Store) -> None:
+    def vote(key: str, value: str | None) -> None:
+        store.set_vote(vote_key=key, vote=value, question="q", effective_query="q",  # type: ignore[arg-type]
+                       passage_ids=["p1"], index_version="v1")
+
+    for value in ("up", "down", "up", "down"):  # clicks in quick succession
+        vote("answer-1", value)
+    vote("answer-2", "up")
+    assert sorted((r.vote_key, r.vote) for r in store.feedback()) == [
+        ("answer-1", "down"), ("answer-2", "up")
+    ]
+    assert [(u.reason, u.vote_key) for u in store.unanswered()] == [("thumbs_down", "answer-1")]
+    vote("answer-1", None)  # withdrawn: its vote and its thumbs-down entry go
+    assert [r.vote_key for r in store.feedback()] == ["answer-2"] and store.unanswered() == []
+    store.set_vote(vote_key="answer-3", vote="down", question="q", effective_query="q",
+                   passage_ids=[], index_version="v1", log_thumbs_down=False)
+    assert store.unanswered() == []  # a "not covered" reply was logged when it was shown
+
+
 def test_a_v1_database_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> None:
     path = tmp_path / "qa.sqlite3"
     conn = raw(path)
@@ -361,7 +380,7 @@ def test_a_v1_database_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> None:
     conn.close()
 
     with Store(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 2
+        assert store.schema_version() == SCHEMA_VERSION == 3
         (old,) = store.feedback()
         assert (old.id, old.question, old.passage_ids, old.comment) == (7, "old q", ("p1",), None)
         assert [row.id for row in store.unanswered()] == [5]
@@ -382,7 +401,7 @@ def test_a_v1_database_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> None:
         assert columns(upgraded, table) == columns(fresh, table)
     indexes = "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY 1"
     assert upgraded.execute(indexes).fetchall() == fresh.execute(indexes).fetchall()
-    assert len(fresh.execute(indexes).fetchall()) == 2
+    assert len(fresh.execute(indexes).fetchall()) == 4
 
 
 def test_a_newer_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
