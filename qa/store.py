@@ -89,6 +89,10 @@ def _require_text(value: str, what: str) -> str:
     return value
 
 
+_INSERT_FEEDBACK = (
+    "INSERT INTO feedback (created_at, question, effective_query, passage_ids, vote,"
+    " index_version, answer_id, comment, vote_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 MAX_LIMIT = 1_000_000  # rows a report reads at most; SQLite's integers end at 2**63
 
 
@@ -277,20 +281,34 @@ class Store:
         _require_text(question, "the question")
         if vote not in VOTES:
             raise InputError(f"vote must be 'up' or 'down', got {vote!r}")
+        values = self._feedback_values(
+            question, effective_query, passage_ids, vote, index_version, answer_id, comment, None
+        )
+        return self._write(_INSERT_FEEDBACK + " RETURNING id", values)
+
+    def _feedback_values(
+        self,
+        question: str,
+        effective_query: str,
+        passage_ids: Sequence[str],
+        vote: Vote,
+        index_version: str,
+        answer_id: str | None,
+        comment: str | None,
+        vote_key: str | None,
+    ) -> tuple[object, ...]:
+        """A vote row for :data:`_INSERT_FEEDBACK`; the visitor's words only when logging."""
         keep = self.log_questions
-        return self._write(
-            "INSERT INTO feedback (created_at, question, effective_query, passage_ids, vote,"
-            " index_version, answer_id, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (
-                utc_now(),
-                question if keep else None,
-                effective_query if keep else None,
-                json.dumps(list(passage_ids)),
-                vote,
-                index_version,
-                answer_id,
-                comment if keep and comment else None,
-            ),
+        return (
+            utc_now(),
+            question if keep else None,
+            effective_query if keep else None,
+            json.dumps(list(passage_ids)),
+            vote,
+            index_version,
+            answer_id,
+            comment if keep and comment else None,
+            vote_key,
         )
 
     def set_vote(
@@ -315,7 +333,6 @@ class Store:
         _require_text(vote_key, "the vote key")
         if vote is not None and vote not in VOTES:
             raise InputError(f"vote must be 'up', 'down' or None, got {vote!r}")
-        keep = self.log_questions
 
         def run() -> None:
             with self._transaction() as conn:
@@ -324,20 +341,13 @@ class Store:
                 if vote is None:
                     return
                 conn.execute(
-                    "INSERT INTO feedback (created_at, question, effective_query, passage_ids,"
-                    " vote, index_version, answer_id, vote_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        utc_now(),
-                        question if keep else None,
-                        effective_query if keep else None,
-                        json.dumps(list(passage_ids)),
-                        vote,
-                        index_version,
-                        answer_id,
-                        vote_key,
+                    _INSERT_FEEDBACK,
+                    self._feedback_values(
+                        question, effective_query, passage_ids, vote, index_version, answer_id,
+                        None, vote_key,
                     ),
                 )
-                if vote == "down" and log_thumbs_down and keep:
+                if vote == "down" and log_thumbs_down and self.log_questions:
                     conn.execute(
                         "INSERT INTO unanswered (created_at, question, reason, index_version,"
                         " vote_key) VALUES (?, ?, 'thumbs_down', ?, ?)",
