@@ -175,6 +175,18 @@ _STOP = frozenset(
         "hi",
         "hello",
         "hey",
+        # prepositions carry no topic either ("what about during pregnancy?")
+        "during",
+        "after",
+        "before",
+        "while",
+        "without",
+        "within",
+        "between",
+        "through",
+        "since",
+        "until",
+        "again",
         # contractions typed without the apostrophe ("whats", "dont"): still only function words
         "whats",
         "hows",
@@ -212,6 +224,14 @@ def content_words(text: str) -> list[str]:
 def refers_back(question: str) -> bool:
     """Whether the question points at something said before ("it", "these", "that")."""
     return any(w in _ANAPHORA for w in _WORD.findall(question.lower()))
+
+
+def new_topic(question: str) -> str:
+    """The topic a "what about X?" / "and X?" follow-up brings ("X"'s content words, joined),
+    or "" for any other question."""
+    if _CONTINUATION.match(question) is None:
+        return ""
+    return " ".join(content_words(question))
 
 
 def is_followup(question: str) -> bool:

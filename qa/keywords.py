@@ -91,6 +91,12 @@ class KeywordIndex:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
 
+    def knows_any(self, text: str) -> bool:
+        """Whether any word of ``text`` (stemmed, stop words out, typos corrected) is in the
+        corpus: "teenagers" or "Germany" in a corpus that never names them is not."""
+        tokens = self.speller().correct_all(tokenize([text])[0])
+        return any(t in self._vocab for t in tokens)
+
     def speller(self) -> Speller:
         """The typo corrector over this index's vocabulary (built on first use)."""
         speller = getattr(self, "_speller", None)

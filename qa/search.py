@@ -12,7 +12,7 @@ import numpy as np
 
 from qa.embedders import Embedder, TokenEmbedder
 from qa.errors import EmptyQuestionError, InputError
-from qa.followup import resolve_followup
+from qa.followup import new_topic, resolve_followup
 from qa.fusion import RRF_K, convex_fusion, reciprocal_rank_fusion
 from qa.highlight import Highlighter
 from qa.index import CorpusIndex
@@ -146,10 +146,16 @@ class Searcher:
             candidates = self._candidates(
                 qvecs[i], dense_scores[i], dense_ids[i], keyword_results[i], mode, qtokens[i]
             )
+            # "what about for teenagers?" after "is it safe?" is searched with the earlier
+            # question, whose passages would then read as an answer about teenagers: when the
+            # corpus never names the new topic, the answer is "not covered".
+            topic = new_topic(cleaned[i]) if effective[i] != cleaned[i] else ""
+            covered = not topic or self.index.keywords.knows_any(topic)
             answers.append(
                 self._answer(
-                    cleaned[i], effective[i], (focus[i], focus_tokens[i]), candidates, k,
-                    with_candidates,
+                    cleaned[i], effective[i], (focus[i], focus_tokens[i]),
+                    candidates if covered else [replace(h, cleared=False) for h in candidates],
+                    k, with_candidates,
                 )
             )
         return answers

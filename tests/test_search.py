@@ -328,6 +328,19 @@ def assert_same_answer(a: Answer, b: Answer) -> None:
     assert [c.score for c in a.citations] == pytest.approx([c.score for c in b.citations], abs=1e-6)
 
 
+def test_a_new_topic_the_corpus_never_names_is_not_covered(tiny_searcher: Searcher) -> None:
+    """"what about X?" is searched with the question before it; when the corpus never names
+    X, that question's passages would read as an answer about X: the answer is "not covered"."""
+    earlier = ["How do I clean a bicycle chain?"]
+    unknown = tiny_searcher.search("what about for motorcycles?", history=earlier)
+    assert unknown.abstained and not unknown.citations
+    assert unknown.effective_query != unknown.question  # still resolved, and shown so
+    known = tiny_searcher.search("and brake pads?", history=earlier)
+    assert not known.abstained and known.citations
+    typo = tiny_searcher.search("and the presure?", history=earlier)
+    assert not typo.abstained  # a typo of a corpus word is not a new topic
+
+
 def test_followup_is_searched_with_its_topic(tiny_searcher: Searcher) -> None:
     answer = tiny_searcher.search("do they hurt?", history=["Tell me about bee stings"])
     assert answer.question == "do they hurt?"
