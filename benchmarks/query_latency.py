@@ -95,9 +95,9 @@ def stage_breakdown(
 
     Wraps the searcher's collaborators on the instance (the embedder's ``encode`` and
     ``encode_with_tokens``, the FAISS and BM25 ``search``, ``_candidates`` for exact cosines +
-    fusion + the second stage + hit records, and ``_highlight``) for one pass, then removes the
-    wrappers. "other" is the remainder: question
-    cleaning, follow-up resolution, de-duplication and the answer records.
+    fusion + the second stage + hit records, and the highlighter's ``best_sentence``) for one
+    pass, then removes the wrappers. "other" is the remainder: question cleaning, follow-up
+    resolution, de-duplication and the answer records.
     """
     clock = StageClock()
     targets = [
@@ -106,7 +106,7 @@ def stage_breakdown(
         (searcher.index.dense, "search", "faiss"),
         (searcher.index.keywords, "search", "bm25"),
         (searcher, "_candidates", "fusion"),
-        (searcher, "_highlight", "highlight"),
+        (searcher._highlighter, "best_sentence", "highlight"),
     ]
     for owner, attribute, stage in targets:
         setattr(owner, attribute, clock.wrap(stage, getattr(owner, attribute)))
