@@ -236,18 +236,22 @@ def recommend(points: Sequence[Mapping[str, Any]], max_false_abstention: float =
 
 
 def _candidates(answer: Answer, question: Question, vectors: np.ndarray, rows: Mapping[str, int],
-                duplicate_threshold: float) -> list[Candidate]:
+                duplicate_threshold: float, threshold: float) -> list[Candidate]:
     """The answer's candidates with their cosine, relevance and near-duplicate relations (the
-    same test as the engine's: almost the same vector, or the same words)."""
+    same test as the engine's: almost the same vector, or the same words). A candidate the
+    engine ruled out whatever its cosine (over ``threshold`` but not cleared: a follow-up's
+    topic the corpus never names) rules out the whole answer: its candidates replay with the
+    lowest cosine, so no threshold clears them."""
     hits = answer.candidates
     if not hits:
         return []
+    blocked = any(not h.cleared and h.scores["dense"] >= threshold for h in hits)
     matrix = vectors[[rows[h.passage.passage_id] for h in hits]]
     similar = matrix @ matrix.T >= duplicate_threshold
     words = [tuple(_WORD.findall(h.passage.text.lower())) for h in hits]
     return [
         Candidate(
-            cosine=hit.scores["dense"],
+            cosine=-1.0 if blocked else hit.scores["dense"],
             relevant=is_relevant(hit.passage.text, question.evidence),
             duplicate_of=frozenset(j for j in range(i) if similar[i, j] or words[i] == words[j]),
         )
@@ -273,7 +277,7 @@ def evaluate_questions(
     rows = searcher.index.passage_row()
     vectors = searcher.index.dense.vectors
     candidates = [
-        _candidates(a, q, vectors, rows, settings.duplicate_threshold)
+        _candidates(a, q, vectors, rows, settings.duplicate_threshold, settings.abstain_threshold)
         for a, q in zip(answers, questions, strict=True)
     ]
     per_question: list[dict[str, Any]] = []
