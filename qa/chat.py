@@ -85,6 +85,16 @@ class ChatSettings:
 
 
 @dataclass(frozen=True)
+class Said:
+    """An earlier message, as far as the crisis rules look back: did it speak of a crisis
+    itself, did its reply give the resources alone, was it small talk."""
+
+    crisis: bool
+    withheld: bool
+    small_talk: bool
+
+
+@dataclass(frozen=True)
 class Turn:
     """One exchange: what the visitor wrote, what we showed, and what a vote must record."""
 
@@ -147,14 +157,18 @@ class ChatService:
         """The turn for ``message`` after the turns in ``history``. Never raises.
 
         The crisis resources come first when the message speaks of a crisis, and also on the
-        turns after one (:meth:`crisis_after`): "would ketamine work for that?" right after
+        turns after one (:meth:`_decide`): "would ketamine work for that?" right after
         "I want to overdose" is still about the crisis. Passages are withheld from a crisis
         turn that speaks of the visitor's own crisis, asks about lethal means, or leans on the
         crisis message right before it; a crisis message is never a follow-up's context.
         """
         text = message if isinstance(message, str) else ""
-        signal = detect_crisis(text)  # first, and on the whole text
-        carried = signal is None and self.crisis_after(history)
+        said = [
+            Said(t.crisis and not t.carried, t.crisis and t.answer is None, t.kind == "small_talk")
+            for t in history
+            if t.kind != "empty"
+        ]
+        signal, carried, small_talk, withheld = self._decide(text, said)
         crisis = signal is not None or carried
         prefix = crisis_html(CRISIS_MESSAGE) if crisis else ""
         limit = self.settings.max_question_chars
@@ -168,11 +182,9 @@ class ChatService:
         if len(text) > limit:
             notice = message_html(TOO_LONG_REPLY.format(length=len(text), limit=limit))
             return reply("too_long", notice, shown=text[:limit] + "…")
-        if signal is None and is_small_talk(text):
+        if small_talk:
             return reply("small_talk", message_html(SMALL_TALK_REPLY.format(example=example)))
-        last = next((t for t in reversed(history) if t.kind not in ("empty", "small_talk")), None)
-        leans = last is not None and last.crisis and last.answer is None
-        if withholds_passages(text, signal, carried and leans):
+        if withheld:
             return reply("crisis", "")
         try:
             answer = self.searcher.search(text, history=self.history(history), k=self.settings.k)
@@ -207,10 +219,20 @@ class ChatService:
         ]
         return asked[-self.settings.history_turns :] if self.settings.history_turns else []
 
-    def crisis_after(self, turns: Sequence[Turn]) -> bool:
-        """Whether one of the last few messages (``crisis_turns``) spoke of a crisis itself."""
-        recent = [t for t in turns if t.kind != "empty"][-max(self.settings.crisis_turns, 1) :]
-        return any(t.crisis and not t.carried for t in recent)
+    def _decide(
+        self, text: str, said: Sequence[Said]
+    ) -> tuple[CrisisSignal | None, bool, bool, bool]:
+        """What the chat and :meth:`ask` do with ``text`` after the messages ``said``: its crisis
+        signal; whether a crisis of one of the last ``crisis_turns`` messages carries over;
+        whether it is small talk; whether it gets the crisis resources alone."""
+        signal = detect_crisis(text)  # first, and on the whole text
+        window = said[-max(self.settings.crisis_turns, 1) :]
+        carried = signal is None and any(s.crisis for s in window)
+        small_talk = signal is None and is_small_talk(text)
+        last = next((s for s in reversed(said) if not s.small_talk), None)
+        after_crisis = carried and last is not None and last.withheld
+        withheld = not small_talk and withholds_passages(text, signal, after_crisis)
+        return signal, carried, small_talk, withheld
 
     def ask(self, question: str, history: Sequence[str] = ()) -> dict[str, Any]:
         """The structured answer for API users: :func:`qa.render.answer_json` plus the crisis
@@ -220,17 +242,15 @@ class ChatService:
         if not isinstance(question, str):
             raise InputError("the question must be text")
         limit = self.settings.max_question_chars
-        signal = detect_crisis(question)  # before the length limit, as in the chat
         history = [h for h in (history or ()) if isinstance(h, str) and h.strip()]
         signals = [detect_crisis(h) for h in history]
-        carried = signal is None and any(
-            g is not None for g in signals[-max(self.settings.crisis_turns, 1) :]
-        )
+        said = [
+            Said(g is not None, g is not None and g.withholds_passages, is_small_talk(h))
+            for h, g in zip(history, signals, strict=True)
+        ]
+        # Decided before the length limit, as in the chat.
+        signal, carried, small_talk, withheld = self._decide(question, said)
         crisis = signal is not None or carried
-        small_talk = signal is None and is_small_talk(question)
-        said = [g for h, g in zip(history, signals, strict=True) if not is_small_talk(h)]
-        leans = bool(said) and said[-1] is not None and said[-1].withholds_passages
-        withheld = withholds_passages(question, signal, carried and leans)
         if len(question) > limit and not (crisis and withheld):
             raise InputError(TOO_LONG_REPLY.format(length=len(question), limit=limit))
         if any(len(h) > limit for h in history):
