@@ -1,7 +1,7 @@
 """Running a BEIR split through the engine: every mode, run files, and the scored report.
 
 What is measured is what the chat engine runs: the same embedder, retrievers and
-:func:`~qa.search.rank_candidates`, with BM25-only candidates given their exact cosine before
+:func:`~qa.fusion.rank_candidates`, with BM25-only candidates given their exact cosine before
 fusion as ``Searcher`` does, and the fused modes re-ranked by the second stage
 (:mod:`qa.rerank`) when ``SearchSettings.rerank_weight`` is positive. The cached BEIR index keeps
 no token vectors (they would be hundreds of MB); the candidates' are encoded as they come up.
@@ -14,19 +14,16 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from qa.beir import BeirDataset, BeirIndex
 from qa.embedders import Embedder, TokenEmbedder
 from qa.errors import InputError
+from qa.fusion import extend_dense, rank_candidates
 from qa.rerank import rerank_candidates
-from qa.search import extend_dense
 from qa.settings import MODES, PassageSettings, SearchSettings
-
-if TYPE_CHECKING:
-    pass
 
 #: The engine's modes; "hybrid" fuses as the engine is configured (``SearchSettings.fusion``),
 #: "hybrid-rrf" and "hybrid-convex" name a fusion, to compare the two (see qa.fusion).
@@ -70,8 +67,6 @@ def _order(
     settings: SearchSettings,
     hubness: np.ndarray | None = None,
 ) -> list[tuple[int, float]]:
-    from qa.search import rank_candidates
-
     if mode in MODES and mode != "hybrid":
         return rank_candidates(dense, keyword, mode)
     return rank_candidates(

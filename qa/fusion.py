@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from qa.settings import Mode
+    from qa.vectors import DenseIndex
 
 K = TypeVar("K", bound=Hashable)
 
@@ -75,3 +79,73 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     above = np.flatnonzero(scores > kth)
     part = np.concatenate([above, np.flatnonzero(scores == kth)[: k - len(above)]])
     return part[np.lexsort((part, -scores[part]))]
+
+
+def extend_dense(
+    qvec: np.ndarray,
+    dense: tuple[np.ndarray, np.ndarray],
+    keyword: tuple[np.ndarray, np.ndarray],
+    index: DenseIndex,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The dense list (row ids, cosines) extended by the rows only BM25 proposed.
+
+    Those rows still get their exact cosine: abstention is judged on it, and convex fusion
+    needs it. They follow the dense top list, in cosine order; padding ids (< 0) are dropped.
+    """
+    ids, scores = dense
+    kept = ids >= 0
+    known = {int(r) for r in ids[kept]}
+    missing = [int(r) for r in keyword[0] if int(r) not in known]
+    ids = ids[kept].astype(np.int64)
+    scores = scores[kept].astype(np.float64)
+    if not missing:
+        return ids, scores
+    sims = index.similarity(qvec, np.asarray(missing, dtype=np.int64)).astype(np.float64)
+    order = np.argsort(-sims, kind="stable")
+    return (
+        np.concatenate([ids, np.asarray(missing, dtype=np.int64)[order]]),
+        np.concatenate([scores, sims[order]]),
+    )
+
+
+def rank_candidates(
+    dense: tuple[np.ndarray, np.ndarray],
+    keyword: tuple[np.ndarray, np.ndarray],
+    mode: Mode,
+    *,
+    fusion: str = "rrf",
+    rrf_k: int = RRF_K,
+    alpha: float = 0.9,
+    hubness: np.ndarray | None = None,
+    hubness_weight: float = 0.0,
+) -> list[tuple[int, float]]:
+    """One query's final candidate order as (row, score), best first, for a retrieval mode.
+
+    ``dense`` is (row ids, cosines) best first (ids < 0 are padding and skipped); ``keyword`` is
+    (row ids, BM25 scores) best first. Hybrid fuses the two with reciprocal rank fusion, or with
+    a convex combination of min-max scaled scores (``fusion="convex"``, dense weight ``alpha``).
+
+    In hybrid modes, with ``hubness`` (each row's mean cosine to its nearest rows) and a
+    positive ``hubness_weight``, the dense side is re-ranked by ``cosine - weight * hubness``
+    before fusion, a CSLS-style correction (Conneau et al., ICLR 2018): summaries and
+    introductions, close to every question, stop crowding out the specific passage.
+    """
+    dense_ids, dense_scores = dense
+    dense_pairs = [
+        (int(r), float(v)) for r, v in zip(dense_ids, dense_scores, strict=True) if r >= 0
+    ]
+    bm25_pairs = [(int(r), float(v)) for r, v in zip(*keyword, strict=True)]
+    if mode == "dense":
+        return dense_pairs
+    if mode == "bm25":
+        return bm25_pairs
+    if hubness is not None and hubness_weight > 0:
+        dense_pairs = sorted(
+            ((r, v - hubness_weight * float(hubness[r])) for r, v in dense_pairs),
+            key=lambda pair: -pair[1],
+        )
+    if fusion == "convex":
+        return convex_fusion(dict(dense_pairs), dict(bm25_pairs), alpha=alpha)
+    return reciprocal_rank_fusion(
+        [[r for r, _ in dense_pairs], [r for r, _ in bm25_pairs]], k=rrf_k
+    )

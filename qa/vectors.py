@@ -100,7 +100,7 @@ class DenseIndex:
         In high-dimensional embedding spaces some points (here: summaries, introductions) are
         near everything and crowd the top of every result list (Radovanovic et al., JMLR 2010,
         "Hubs in space"). CSLS (Conneau et al., ICLR 2018) corrects a cosine by this mean
-        neighbourhood similarity; :func:`qa.search.rank_candidates` uses it that way.
+        neighbourhood similarity; :func:`qa.fusion.rank_candidates` uses it that way.
         Near-copies (cosine >= ``duplicate``) are not counted as neighbours: a paragraph that
         is repeated in two files is not a hub, only repeated.
         """

@@ -11,10 +11,11 @@ from conftest import LEXICAL_QUESTIONS, NONSENSE, TINY_THRESHOLD
 
 from qa.embedders import HashingEmbedder
 from qa.errors import EmptyQuestionError, InputError
+from qa.fusion import rank_candidates
 from qa.index import build_index
 from qa.passages import sentence_spans
 from qa.records import Answer
-from qa.search import Query, Searcher, clean_question, rank_candidates
+from qa.search import Query, Searcher, clean_question
 from qa.settings import MODES, SearchSettings
 
 # --- exact answers and abstention ------------------------------------------------------------
