@@ -14,7 +14,14 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from qa.records import Answer, Citation, Document
-from qa.render import NOT_COVERED, citation_label, citation_location, escape, highlighted_html
+from qa.render import (
+    NOT_COVERED,
+    citation_label,
+    citation_location,
+    escape,
+    highlighted_html,
+    not_in_corpus_text,
+)
 
 NOTICE = (
     "This is information from the articles listed here, not medical advice. For advice about "
@@ -77,6 +84,14 @@ def searching_for_html(answer: Answer) -> str:
     return f'<p class="qa-query">Searching for: <q>{escape(answer.effective_query)}</q></p>'
 
 
+def not_in_corpus_html(answer: Answer) -> str:
+    """The caution line when the articles never use some words of the question."""
+    if not answer.not_in_corpus:
+        return ""
+    text = escape(not_in_corpus_text(answer.not_in_corpus))
+    return f'<p class="qa-missing" role="note">{text}</p>'
+
+
 def not_covered_html(titles: Sequence[str], examples: Sequence[str]) -> str:
     """The abstention: a plain "not covered", what the articles do cover, questions to try."""
     parts = [f'<p class="qa-not-covered"><strong>{escape(NOT_COVERED)}</strong></p>']
@@ -98,7 +113,7 @@ def answer_html(answer: Answer, titles: Sequence[str], examples: Sequence[str]) 
     body = (
         not_covered_html(titles, examples)
         if answer.abstained
-        else "".join(card_html(c) for c in answer.citations)
+        else not_in_corpus_html(answer) + "".join(card_html(c) for c in answer.citations)
     )
     return f'<div class="qa-answer">{searching_for_html(answer)}{body}</div>'
 

@@ -232,6 +232,12 @@ def questions_table(report: Mapping[str, Any], *, show_sweep: bool = False) -> s
     if marked.get("judged"):
         lines.append(f"Highlight: the marked sentence holds the evidence in "
                      f"{marked['on_evidence']:.2f} of {marked['judged']} relevant passages shown")
+    caution = {kind: row for kind, row in (report.get("caution") or {}).items() if row["answered"]}
+    if caution:
+        lines.append('"Never mention" caution on answers shown: ' + ", ".join(
+            f"{kind.replace('_', '-')} {row['cautioned']} of {row['answered']}"
+            for kind, row in caution.items()
+        ))
     misses = report["misses"]
     lines += ["", f"Misses ({len(misses)}):"]
     for miss in misses:

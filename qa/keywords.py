@@ -6,6 +6,7 @@ The tokenisation follows the bm25s set-up that MTEB uses for its published BM25 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,30 @@ from typing import Any
 import numpy as np
 
 BM25_FOLDER = "bm25"
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+#: Words never reported as missing from the corpus (beside NLTK's English stop words, which
+#: bm25s ships): the chatter of typed questions, which says nothing about their topic.
+# fmt: off
+_CHATTER = frozenset([
+    "actually", "basically", "really", "just", "like", "lol", "gonna", "wanna", "kinda", "sorta",
+    "stuff", "thing", "things", "get", "got", "gets", "getting", "give", "gives", "given", "go",
+    "goes", "going", "gone", "come", "comes", "make", "makes", "made", "want", "wants", "know",
+    "think", "say", "says", "said", "tell", "told", "keep", "see", "look", "use", "used", "way",
+    "ok", "okay", "yes", "please", "thanks", "thank", "hi", "hey", "hello", "im", "ive", "id",
+    "dont", "doesnt", "isnt", "arent", "cant", "wont", "didnt", "whats", "theres", "thats",
+    "heres", "someone", "something", "anything", "everything", "anyone", "everyone", "somebody",
+    "people", "person", "would", "could", "should", "might", "may", "must", "can", "will", "also",
+    "even", "still", "ever", "already", "much", "many", "lot", "lots", "bit", "kind", "sort",
+    "good", "bad", "better", "best", "normal", "regular", "usual", "usually", "right", "true",
+    "real", "yeah", "well", "new", "old", "day", "days", "time", "times", "exactly", "anyway",
+    "maybe", "probably", "sure", "guess", "mean", "means", "need", "needs", "try", "tried",
+    "done", "actual", "tho", "though", "super", "pretty", "totally", "literally", "honestly",
+    "seriously", "without", "within", "upon", "via", "per", "besides", "instead", "towards",
+    "toward", "whether", "either", "neither", "else", "etc", "never", "anybody", "everybody",
+    "nobody", "somewhere", "anywhere", "everywhere", "sometimes", "often", "always", "around",
+    "across", "lately", "soon",
+])
+# fmt: on
 
 
 def _stemmer() -> Any:
@@ -96,6 +121,30 @@ class KeywordIndex:
         corpus: "teenagers" or "Germany" in a corpus that never names them is not."""
         tokens = self.speller().correct_all(tokenize([text])[0])
         return any(t in self._vocab for t in tokens)
+
+    def unknown_words(self, text: str) -> tuple[str, ...]:
+        """The words of ``text`` the corpus never uses, as written, first occurrence each:
+        "pregnant" in "is ketamine safe while pregnant?". A word counts as used when its stem,
+        or a typo correction of it, is in the vocabulary; stop words, chatter ("actually",
+        "lol"), numbers and words under three letters are never reported."""
+        import bm25s.stopwords
+
+        quiet = _CHATTER | frozenset(bm25s.stopwords.STOPWORDS_EN_PLUS)
+        words: dict[str, str] = {}
+        for word in _WORD.findall(text):
+            folded = word.lower().replace("’", "'")
+            # "he's" and "doesn't" are quiet as "he" and "doesnt" are
+            forms = {folded, folded.replace("'", ""), folded.split("'")[0]}
+            if len(folded) >= 3 and not folded.isdigit() and not forms & quiet:
+                words.setdefault(folded, word)
+        if not words:
+            return ()
+        speller = self.speller()
+        return tuple(
+            word
+            for word, tokens in zip(words.values(), tokenize(list(words)), strict=True)
+            if tokens and not any(t in self._vocab for t in speller.correct_all(tokens))
+        )
 
     def speller(self) -> Speller:
         """The typo corrector over this index's vocabulary (built on first use)."""

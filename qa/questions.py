@@ -308,6 +308,7 @@ def evaluate_questions(
             "history": list(question.history),
             "effective_query": answer.effective_query,
             "abstained": answer.abstained,
+            "not_in_corpus": list(answer.not_in_corpus),
             "first_relevant_rank": first_relevant(flags),
             "best_relevant_candidate": best,
             "best_relevant_cosine": round(cands[best - 1].cosine, 4) if best else None,
@@ -345,6 +346,7 @@ def evaluate_questions(
                      "rerank_weight": settings.rerank_weight},
         "summary": summary,
         "highlight": {"judged": len(marked), "on_evidence": _share(marked)},
+        "caution": caution_shares(per_question),
         "misses": [p for p in per_question if _missed(p)],
         "per_question": per_question,
         "sweep": {
@@ -355,6 +357,18 @@ def evaluate_questions(
         },
         "replay_mismatches": replay_mismatches,
     }
+
+
+def caution_shares(per_question: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per kind of question answered (not abstained): how many carried the "never mention"
+    caution. It should be rare on answerable questions and common on near-domain ones."""
+    out: dict[str, dict[str, Any]] = {}
+    for kind in ("answerable", *KINDS):
+        answered = [p for p in per_question if not p["abstained"]
+                    and (p["answerable"] if kind == "answerable" else p["kind"] == kind)]
+        flags = [bool(p["not_in_corpus"]) for p in answered]
+        out[kind] = {"answered": len(flags), "cautioned": sum(flags), "share": _share(flags)}
+    return out
 
 
 def highlight_on_evidence(source: str, hit: Hit, evidence: Iterable[str]) -> bool | None:

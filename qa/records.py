@@ -114,3 +114,6 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     candidates: tuple[Hit, ...] = ()  # every candidate considered, for staff; empty unless asked
     index_version: str = ""
+    #: Words of the question the corpus never uses ("pregnant"), as typed: the passages shown
+    #: cannot speak to them, and the reader is told so. Empty when abstained.
+    not_in_corpus: tuple[str, ...] = ()

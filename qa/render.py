@@ -17,6 +17,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "query": answer.question,
         "effective_query": answer.effective_query,
         "abstained": answer.abstained,
+        "not_in_corpus": list(answer.not_in_corpus),
         "index_version": answer.index_version,
         "results": [
             {
@@ -66,12 +67,23 @@ def answer_text(answer: Answer) -> str:
     if answer.abstained:
         lines.append(NOT_COVERED)
         return "\n".join(lines) + "\n"
+    if answer.not_in_corpus:
+        lines += [not_in_corpus_text(answer.not_in_corpus), ""]
     for c in answer.citations:
         lines.append(citation_label(c))
         lines.append(f"    {c.source} [{c.start}:{c.end}]  score {c.score:.4f}")
         lines.extend("    " + line for line in c.text.splitlines())
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def not_in_corpus_text(words: tuple[str, ...]) -> str:
+    """The caution above passages that cannot speak to some of the question's words."""
+    quoted = ", ".join(f"“{w}”" for w in words)
+    return (
+        f"These articles never mention {quoted}, so the passages below may not answer that "
+        "part of your question."
+    )
 
 
 def escape(text: str) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from qa.coverage import uncovered_words
 from qa.embedders import Embedder, TokenEmbedder
 from qa.errors import EmptyQuestionError, InputError
 from qa.followup import new_topic, resolve_followup
@@ -118,13 +119,16 @@ class Searcher:
         # Token vectors (same forward pass) feed the second stage and the highlight.
         qtokens: list[np.ndarray | None] = [None] * len(queries)
         focus_tokens: list[np.ndarray | None] = [None] * len(queries)
+        own_tokens: list[np.ndarray | None] = [None] * len(queries)  # the visitor's words'
         if self._has_tokens():
             assert isinstance(self.embedder, TokenEmbedder)  # for mypy: _has_tokens checked it
             encoded, tokens = self.embedder.encode_with_tokens(texts, "query")
             qtokens = list(tokens[: len(effective)])
             focus_tokens = list(qtokens)
+            own_tokens = list(qtokens)
             for n, i in enumerate(resolved):
                 focus_tokens[i] = np.concatenate([tokens[i], tokens[len(effective) + n]])
+                own_tokens[i] = tokens[len(effective) + n]
         else:
             encoded = self.embedder.encode(texts, "query")
         if not self._reranks(mode):
@@ -150,16 +154,40 @@ class Searcher:
             # corpus never names the new topic, the answer is "not covered".
             topic = new_topic(cleaned[i]) if effective[i] != cleaned[i] else ""
             covered = not topic or self.index.keywords.knows_any(topic)
-            answers.append(
-                self._answer(
-                    cleaned[i], effective[i], (focus[i], focus_tokens[i]),
-                    candidates if covered else [replace(h, cleared=False) for h in candidates],
-                    k, with_candidates,
-                )
+            answer = self._answer(
+                cleaned[i],
+                effective[i],
+                (focus[i], focus_tokens[i]),
+                candidates if covered else [replace(h, cleared=False) for h in candidates],
+                k,
+                with_candidates,
             )
+            if not answer.abstained:
+                # "is ketamine safe while pregnant?" in a corpus that never says "pregnant":
+                # the safety passages shown are the closest, and the reader is told what they
+                # cannot speak to (too weak a signal to abstain on: "husband" is missing too).
+                missing = self._uncovered(cleaned[i], own_tokens[i], answer.hits)
+                answer = replace(answer, not_in_corpus=missing)
+            answers.append(answer)
         return answers
 
     # -- stages -------------------------------------------------------------------------------
+
+    def _uncovered(
+        self, question: str, tokens: np.ndarray | None, hits: Sequence[Hit]
+    ) -> tuple[str, ...]:
+        """Words of the question the corpus never uses and the passages shown come nowhere
+        near (:mod:`qa.coverage`)."""
+        unknown = self.index.keywords.unknown_words(question)
+        if not unknown or tokens is None or self.index.tokens is None:
+            return unknown
+        assert isinstance(self.embedder, TokenEmbedder)  # for mypy: tokens came from it
+        row = self._row_of
+        shown = np.concatenate([self.index.tokens.get(row[h.passage.passage_id]) for h in hits])
+        spans = self.embedder.token_spans(question)
+        return uncovered_words(
+            question, unknown, spans, tokens, shown, self.settings.caution_threshold
+        )
 
     def _has_tokens(self) -> bool:
         """Whether the index keeps token vectors and the model gives them for a query."""
@@ -295,6 +323,7 @@ class Searcher:
             candidates=tuple(candidates) if with_candidates else (),
             index_version=self.index.version,
         )
+
 
 def _is_duplicate(
     vector: np.ndarray,

@@ -75,6 +75,9 @@ class SearchSettings:
     rerank_depth: int = 20  # how many fused candidates the second stage reorders
     correct_typos: bool = True  # BM25 also searches an unknown word's one-edit correction
     abstain_threshold: float = 0.27
+    #: A word of the question the corpus never uses is named in a caution above the passages
+    #: when no passage token shown comes this close to it (cosine; :mod:`qa.coverage`).
+    caution_threshold: float = 0.30
     duplicate_threshold: float = 0.95
     max_query_chars: int = 2000
     resolve_followups: bool = True
@@ -93,6 +96,7 @@ class SearchSettings:
             "rerank_weight": (0, 1e6),  # very large: the second stage alone orders the head
             "rerank_depth": (1, 1000),
             "abstain_threshold": (-1, 1),  # a cosine
+            "caution_threshold": (-1, 1),  # a cosine too
             "duplicate_threshold": (0, 1),
             "max_query_chars": (10, 1_000_000),
         }

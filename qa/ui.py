@@ -89,10 +89,11 @@ CSS = """
    content. Passages keep theirs (pre-wrap below), as the source has them. */
 .qa-answer, .qa-crisis, .qa-info { white-space: normal; overflow-wrap: anywhere; }
 .qa-query { margin: 0 0 .4rem; font-size: .85rem; color: var(--body-text-color-subdued); }
+.qa-missing { margin: 0 0 .5rem; padding: .3rem .6rem; font-size: .9rem; color: #1f2937;
+  background: #fffbeb; border-left: 3px solid #d97706; border-radius: 4px; }
 .qa-card { margin: 0 0 .6rem; padding: .55rem .7rem; border-radius: 8px;
   border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); }
-.qa-card:last-child { margin-bottom: 0; }
-.qa-cite { margin-bottom: .3rem; }
+.qa-card:last-child { margin-bottom: 0; } .qa-cite { margin-bottom: .3rem; }
 .qa-passage { white-space: pre-wrap; margin: 0 0 .35rem; padding: 0 0 0 .6rem;
   border-left: 3px solid var(--border-color-primary); font-style: normal; }
 .qa-passage mark { background: #fde68a; color: #111827; padding: 0 .1em; border-radius: 2px; }

@@ -207,6 +207,20 @@ def test_an_off_topic_question_is_not_covered(browser: object, real_url: str) ->
     page.close()
 
 
+def test_a_word_the_articles_never_mention_is_named_above_the_passages(
+    browser: object, real_url: str
+) -> None:
+    page = new_page(browser)
+    open_chat(page, real_url)
+    reply = ask(page, "is ketamine safe while pregnant?")
+    caution = reply.locator(".qa-missing")
+    expect(caution).to_contain_text("never mention “pregnant”")
+    expect(reply.locator(".qa-card").first).to_be_visible()
+    below = reply.locator(".qa-card").first.bounding_box()["y"]
+    assert caution.bounding_box()["y"] < below, "the caution comes before the passages"
+    page.close()
+
+
 def test_a_crisis_message_gets_the_resources_first(browser: object, real_url: str) -> None:
     page = new_page(browser, 390, 844)  # on a phone too the resources must be in sight
     open_chat(page, real_url)

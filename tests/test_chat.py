@@ -390,6 +390,20 @@ def test_messages_and_like_indices_map_back_to_turns(service: ChatService) -> No
 # --- the structured answer for API users ---------------------------------------------------
 
 
+def test_an_answer_names_the_words_its_articles_never_mention(service: ChatService) -> None:
+    turn = service.respond("How often should I water tomato plants on my <b>balcony</b>?")
+    assert turn.kind == "answer"
+    reply = turn.reply_html
+    caution = re.search(r'<p class="qa-missing" role="note">(.*?)</p>', reply)
+    assert caution and "“balcony”" in caution.group(1)
+    assert reply.index("qa-missing") < reply.index("qa-card"), "above the passages"
+    assert "<b>" not in reply
+    assert "qa-missing" not in service.respond("How often should I water tomato plants?").reply_html
+    assert service.ask("How often should I water tomato plants on my balcony?")[
+        "not_in_corpus"
+    ] == ["balcony"]
+
+
 def test_ask_returns_the_structured_answer(service: ChatService) -> None:
     data = service.ask("How often should I water tomato plants?")
     assert data["abstained"] is False and data["crisis"] is False

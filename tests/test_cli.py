@@ -19,7 +19,7 @@ from qa.render import NOT_COVERED
 TYRES = "What pressure should road bicycle tyres be inflated to?"
 DOUGH = "How long should the dough proof in the refrigerator?"
 
-TOP_KEYS = {"query", "effective_query", "abstained", "results"}
+TOP_KEYS = {"query", "effective_query", "abstained", "not_in_corpus", "results"}
 RESULT_KEYS = {
     "rank",
     "score",
@@ -93,6 +93,16 @@ def test_search_json_shape_and_verbatim_text(folders: list[str], tiny_corpus: Pa
     top = payload["results"][0]
     assert (top["source"], top["section"]) == ("bicycle.txt", "Tyre Pressure")
     assert top["title"] == "Bicycle Maintenance Basics"
+
+
+def test_search_names_words_the_corpus_never_uses(folders: list[str]) -> None:
+    question = "What pressure should road bicycle tyres be inflated to when pregnant?"
+    payload = json.loads(run("search", question, "--json", *folders).stdout)
+    assert payload["not_in_corpus"] == ["pregnant"] and payload["results"]
+    assert json.loads(run("search", TYRES, "--json", *folders).stdout)["not_in_corpus"] == []
+    text = run("search", question, *folders).stdout
+    assert text.startswith("These articles never mention “pregnant”")
+    assert "\n[1] Bicycle Maintenance Basics" in text
 
 
 def test_search_builds_a_missing_index_and_says_so_on_stderr(folders: list[str]) -> None:

@@ -75,3 +75,23 @@ def test_any_single_deletion_is_found_back(word: str, data: st.DataObject) -> No
     speller = Speller({word: 0}, np.array([1]))
     if len(typo) >= speller.min_length:
         assert speller.correct(typo) == word
+
+
+# --- words the corpus never uses ---------------------------------------------------------------
+
+
+def test_unknown_words_are_the_ones_no_passage_uses(index: KeywordIndex) -> None:
+    assert index.unknown_words("Is ketamine good for migraines while pregnant?") == ("pregnant",)
+    # as typed, each once, in the order of the question
+    assert index.unknown_words("Pregnant? PREGNANT, breastfeeding") == ("Pregnant", "breastfeeding")
+
+
+def test_stems_and_typos_of_corpus_words_are_known(index: KeywordIndex) -> None:
+    assert index.unknown_words("migranes infusions depressed treatments") == ()
+
+
+def test_chatter_stop_words_numbers_and_contractions_are_never_reported(
+    index: KeywordIndex,
+) -> None:
+    assert index.unknown_words("lol he’s actually gonna do it in 2024 tho, ok? xy") == ()
+    assert index.unknown_words("") == ()

@@ -14,6 +14,7 @@ from qa.errors import InputError
 from qa.questions import (
     Candidate,
     Question,
+    caution_shares,
     evaluate_questions,
     fold,
     highlight_on_evidence,
@@ -253,6 +254,20 @@ def test_summarise_counts_wrong_abstentions_as_misses() -> None:
         "hit@5": 0.5, "mrr@5": 0.25, "off_topic_abstained": 0.5, "near_domain_abstained": 0.0,
         "not_covered_abstained": 0.3333, "false_abstention": 0.5,
     }
+
+
+def test_caution_shares_count_answered_questions_per_kind() -> None:
+    def row(answerable: bool, kind: str, abstained: bool, words: list[str]) -> dict:
+        return {"answerable": answerable, "kind": kind, "abstained": abstained,
+                "not_in_corpus": words}
+
+    rows = [row(True, "", False, []), row(True, "", False, ["sister"]),
+            row(True, "", True, []), row(False, "near_domain", False, ["pregnant"]),
+            row(False, "near_domain", True, []), row(False, "off_topic", True, [])]
+    shares = caution_shares(rows)
+    assert shares["answerable"] == {"answered": 2, "cautioned": 1, "share": 0.5}
+    assert shares["near_domain"] == {"answered": 1, "cautioned": 1, "share": 1.0}
+    assert shares["off_topic"] == {"answered": 0, "cautioned": 0, "share": None}
 
 
 # --- evaluating a real searcher ---------------------------------------------------------------

@@ -42,6 +42,18 @@ def test_followup_keeps_the_topic_and_finds_that_they_pass(real_searcher: Search
     assert any("mild and transient" in t or "generally short-lived" in t for t in top3), top3
 
 
+def test_a_word_the_articles_never_mention_is_named_and_a_synonym_is_not(
+    real_searcher: Searcher,
+) -> None:
+    pregnant = real_searcher.search("is ketamine safe while pregnant?")
+    assert not pregnant.abstained and pregnant.not_in_corpus == ("pregnant",)
+    # "prozac", "ssri" and "meds" are not among the articles' words, but "SSRIs",
+    # "antidepressants" and "medications" are, and the passages shown come close: no caution.
+    meds = "why is ketamine different from prozac and other ssri type meds"
+    assert real_searcher.index.keywords.unknown_words(meds)
+    assert real_searcher.search(meds).not_in_corpus == ()
+
+
 def test_highlight_marks_the_answer_not_the_sentence_restating_the_topic(
     real_searcher: Searcher,
 ) -> None:

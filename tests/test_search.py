@@ -49,6 +49,23 @@ def test_a_question_the_corpus_does_not_cover_abstains(tiny_searcher: Searcher) 
     assert not any(hit.cleared for hit in answer.candidates)
 
 
+def test_words_no_passage_uses_are_named_in_the_answer(tiny_searcher: Searcher) -> None:
+    answer = tiny_searcher.search("When can I harvest honey while pregnant?")
+    assert not answer.abstained and answer.citations[0].section == "Harvesting Honey"
+    assert answer.not_in_corpus == ("pregnant",)
+    for question, _, _ in LEXICAL_QUESTIONS:
+        assert tiny_searcher.search(question).not_in_corpus == (), question
+    assert tiny_searcher.search(NONSENSE).not_in_corpus == (), "an abstention names nothing"
+
+
+def test_a_followup_names_only_the_visitors_own_unknown_words(tiny_searcher: Searcher) -> None:
+    answer = tiny_searcher.search(
+        "do they hurt when pregnant?", history=["Do bee stings hurt my grandmother?"]
+    )
+    assert answer.effective_query != answer.question and not answer.abstained
+    assert answer.not_in_corpus == ("pregnant",), "not the earlier turn's 'grandmother'"
+
+
 def test_a_high_threshold_makes_every_question_abstain(tiny_searcher: Searcher) -> None:
     strict = Searcher(
         tiny_searcher.index, tiny_searcher.embedder, SearchSettings(abstain_threshold=0.99)
