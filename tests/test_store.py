@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import qa.store as store_module
+import qa.store_db as store_db
 from qa.errors import EmptyQuestionError, InputError, QAError
 from qa.staff_reports import qrels, query_id, question_set, unanswered_csv
 from qa.store import Store, StoreError, StoreVersionError
@@ -425,7 +425,7 @@ def test_a_newer_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
 def test_a_write_waits_out_a_lock_through_retries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 10)  # so the retry path is taken
+    monkeypatch.setattr(store_db, "BUSY_TIMEOUT_MS", 10)  # so the retry path is taken
     store = Store(tmp_path / "qa.sqlite3")
     blocker = raw(store.path)
     blocker.execute("BEGIN IMMEDIATE")
@@ -437,7 +437,7 @@ def test_a_write_waits_out_a_lock_through_retries(
             blocker.execute("ROLLBACK")
             released.set()
 
-    monkeypatch.setattr(store_module.time, "sleep", sleep_then_release)
+    monkeypatch.setattr(store_db.time, "sleep", sleep_then_release)
     store.log_unanswered(question="q", reason="abstained", index_version="v1")
     assert released.is_set()
     assert store.counts()["unanswered"] == 1
@@ -446,9 +446,9 @@ def test_a_write_waits_out_a_lock_through_retries(
 def test_a_lock_that_never_clears_is_a_store_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 10)
-    monkeypatch.setattr(store_module, "LOCK_RETRIES", 2)
-    monkeypatch.setattr(store_module.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(store_db, "BUSY_TIMEOUT_MS", 10)
+    monkeypatch.setattr(store_db, "LOCK_RETRIES", 2)
+    monkeypatch.setattr(store_db.time, "sleep", lambda seconds: None)
     store = Store(tmp_path / "qa.sqlite3")
     blocker = raw(store.path)
     blocker.execute("BEGIN IMMEDIATE")
