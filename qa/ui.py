@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
@@ -75,49 +76,10 @@ SECURITY_HEADERS = {
 # answers 500 for a name it does not know; here every path under it is a plain 404.
 BLOCKED_PATHS = ("/gradio_api/upload", "/gradio_api/monitoring", "/gradio_api/run")
 
-CSS = """
-.qa-intro h1 { font-size: 1.35rem; margin: 0 0 .25rem; font-weight: 600; }
-.qa-answer strong, .qa-crisis strong, .qa-cite { font-weight: 600; }
-.qa-answer ul, .qa-crisis ul { padding-left: 1.25rem; margin: .25rem 0; }
-.qa-answer li, .qa-crisis li { margin: .15rem 0; }
-.qa-intro p { margin: 0 0 .25rem; }
-.qa-docs summary { cursor: pointer; }
-.qa-notice { margin: 0; padding: .45rem .75rem; font-size: .9rem; line-height: 1.4;
-  background: #fef3c7; color: #1f2937; border-left: 4px solid #d97706; border-radius: 4px; }
-.qa-user { white-space: pre-wrap; overflow-wrap: anywhere; }
-/* The chat shows messages with white-space: pre-line; our markup's own line breaks are not
-   content. Passages keep theirs (pre-wrap below), as the source has them. */
-.qa-answer, .qa-crisis, .qa-info { white-space: normal; overflow-wrap: anywhere; }
-.qa-query { margin: 0 0 .4rem; font-size: .85rem; color: var(--body-text-color-subdued); }
-.qa-missing { margin: 0 0 .5rem; padding: .3rem .6rem; font-size: .9rem; color: #1f2937;
-  background: #fffbeb; border-left: 3px solid #d97706; border-radius: 4px; }
-.qa-card { margin: 0 0 .6rem; padding: .55rem .7rem; border-radius: 8px;
-  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); }
-.qa-card:last-child { margin-bottom: 0; } .qa-cite { margin-bottom: .3rem; }
-.qa-passage { white-space: pre-wrap; margin: 0 0 .35rem; padding: 0 0 0 .6rem;
-  border-left: 3px solid var(--border-color-primary); font-style: normal; }
-.qa-passage mark { background: #fde68a; color: #111827; padding: 0 .1em; border-radius: 2px; }
-.qa-where { font-size: .85rem; color: var(--body-text-color-subdued); }
-.qa-crisis { margin: 0 0 .6rem; padding: .5rem .8rem; border-radius: 8px;
-  border: 2px solid #b91c1c; background: #fef2f2; color: #1f2937; }
-.qa-crisis p { margin: .35rem 0; }
-.qa-crisis a { color: #1d4ed8; }
-.qa-not-covered { margin-top: 0; }
-/* Votes are for answers: no thumbs under a prompt, a limit notice or the crisis resources
-   alone (Gradio shows them under every reply; nothing would be stored for those). */
-#qa-chat .bot-row:not(:has(.qa-card, .qa-not-covered)) .message-buttons { display: none; }
-@media (max-width: 640px) {
-  .qa-intro h1 { font-size: 1.15rem; }
-  .qa-intro p, .qa-notice { font-size: .82rem; }
-  .qa-cite { font-size: .95rem; }
-  .qa-card { padding: .45rem .5rem; }
-  .qa-passage { padding-left: .45rem; }
-  .qa-crisis { font-size: .9rem; padding: .35rem .6rem; }
-  .qa-crisis ul { padding-left: 1rem; }
-  /* On a phone the question box must show without scrolling: the chat takes what is left. */
-  #qa-chat { height: max(300px, calc(100dvh - 370px)) !important; min-height: 0 !important; }
-}
-"""
+#: The chat page's styles: a plain file beside this module (package data).
+CSS = (Path(__file__).parent / "chat.css").read_text(encoding="utf-8")
+#: Styles that must see the whole page (:has rules), put in the page head unprefixed.
+HEAD_CSS = (Path(__file__).parent / "chat_head.css").read_text(encoding="utf-8")
 
 
 # The visitor's own system fonts: nothing to download, native on a phone, and every weight
@@ -274,7 +236,7 @@ class ChatApp:
             **locked_down_launch(),
             app_kwargs=self.app_kwargs(),
             css=CSS,
-            head=SCROLL_SCRIPT,
+            head=f"<style>{HEAD_CSS}</style>{SCROLL_SCRIPT}",
             theme=THEME,
         )
         return url

@@ -195,6 +195,8 @@ def test_an_off_topic_question_is_not_covered(browser: object, real_url: str) ->
     expect(reply.locator(".qa-card")).to_have_count(0)
     expect(reply.locator(".qa-topics li").first).to_be_visible()
     expect(reply.locator(".qa-examples li").first).to_be_visible()
+    # A "not covered" reply can be voted on (a thumbs-down logs the question for staff) ...
+    expect(reply.locator(".message-buttons")).to_be_visible()
     # A suggested question asks itself, and gets passages.
     suggestion = reply.locator(".qa-examples a.qa-ask").first
     asked = suggestion.inner_text()
@@ -204,6 +206,9 @@ def test_an_off_topic_question_is_not_covered(browser: object, real_url: str) ->
     expect(replies).to_have_count(before + 1, timeout=TIMEOUT_MS)
     expect(page.locator(".qa-user").last).to_have_text(asked)
     expect(replies.last.locator(".qa-card").first).to_be_visible()
+    # ... and so can an answer; small talk cannot.
+    expect(replies.last.locator(".message-buttons")).to_be_visible()
+    expect(ask(page, "thanks!").locator(".message-buttons")).to_be_hidden()
     page.close()
 
 
@@ -290,6 +295,22 @@ def test_phone_width_shows_the_whole_crisis_box(browser: object, real_url: str) 
     box, panel = crisis.bounding_box(), page.locator("#qa-chat").bounding_box()
     assert box is not None and panel is not None
     assert panel["y"] <= box["y"] and box["y"] + box["height"] <= panel["y"] + panel["height"]
+    page.close()
+
+
+def test_a_small_phone_shows_the_first_two_crisis_resources_unscrolled(
+    browser: object, real_url: str
+) -> None:
+    page = new_page(browser, 375, 667)
+    open_chat(page, real_url)
+    crisis = ask(page, "i want to die").locator(".qa-crisis")
+    expect(crisis).to_contain_text("988")
+    page.wait_for_timeout(300)  # the scroll runs on the next animation frame
+    panel = page.locator("#qa-chat").bounding_box()
+    link = crisis.get_by_role("link", name="findahelpline.com").bounding_box()
+    assert panel is not None and link is not None
+    assert panel["y"] <= link["y"] and link["y"] + link["height"] <= panel["y"] + panel["height"]
+    expect(page.locator("#qa-question textarea")).to_be_in_viewport()
     page.close()
 
 
