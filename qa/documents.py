@@ -236,14 +236,10 @@ def read_corpus(folder: Path, settings: CorpusSettings = CorpusSettings()) -> li
     if not folder.is_dir():
         raise CorpusError(f"corpus path is not a folder: {folder}")
     extensions = {e.lower() for e in settings.extensions}
-    paths = sorted(
-        (p.relative_to(folder).as_posix(), p)
-        for p in folder.rglob("*")
-        if p.suffix.lower() in extensions
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-        and p.is_file()
-    )
-    documents = [read_document(_decode(path, source), source, settings) for source, path in paths]
+    documents = [
+        read_document(_decode(path, source), source, settings)
+        for source, path in corpus_files(folder, settings)
+    ]
     if not documents:
         raise EmptyCorpusError(
             f"no documents ({', '.join(sorted(extensions))}) in corpus folder {folder}"
@@ -251,6 +247,21 @@ def read_corpus(folder: Path, settings: CorpusSettings = CorpusSettings()) -> li
     if not any(d.text.strip() for d in documents):
         raise EmptyCorpusError(f"every document in corpus folder {folder} is empty")
     return documents
+
+
+def corpus_files(folder: Path, settings: CorpusSettings) -> list[tuple[str, Path]]:
+    """(relative path, path) of every corpus file under ``folder``, sorted by relative path:
+    ``settings.extensions``, recursively, hidden files and folders skipped. A link to a file
+    counts as the file it points to; links to folders are not followed (``Path.rglob``), so a
+    link loop cannot hang a build."""
+    extensions = {e.lower() for e in settings.extensions}
+    return sorted(
+        (p.relative_to(folder).as_posix(), p)
+        for p in Path(folder).rglob("*")
+        if p.suffix.lower() in extensions
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        and p.is_file()
+    )
 
 
 def _decode(path: Path, source: str) -> str:

@@ -34,17 +34,11 @@ def file_checksum(path: Path) -> str:
 
 def corpus_fingerprint(folder: Path, settings: CorpusSettings = CorpusSettings()) -> str:
     """sha256 over every corpus file's relative path and content: changes when any file does."""
+    from qa.documents import corpus_files
+
     digest = hashlib.sha256()
-    folder = Path(folder)
-    files = sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in settings.extensions
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
-    for path in files:
-        digest.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+    for source, path in corpus_files(Path(folder), settings):
+        digest.update(source.encode("utf-8") + b"\0")
         digest.update(file_checksum(path).encode("ascii") + b"\n")
     return digest.hexdigest()
 

@@ -417,6 +417,26 @@ def test_a_new_or_removed_file_makes_the_index_stale(
         check_fresh(tiny_index, tiny_corpus)
 
 
+def test_a_linked_file_is_read_and_watched_a_linked_folder_is_not_followed(
+    tiny_corpus: Path, tmp_path: Path, hashing_embedder: HashingEmbedder
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "tea.txt"
+    target.write_text("Green tea is brewed with water just below boiling point.\n", "utf-8")
+    (tiny_corpus / "tea.txt").symlink_to(target)
+    (tiny_corpus / "shelf").symlink_to(elsewhere, target_is_directory=True)
+    (tiny_corpus / "loop").symlink_to(tiny_corpus, target_is_directory=True)
+    index = build_index(tiny_corpus, tmp_path / "index", hashing_embedder)
+    sources = {p.source for p in index.passages}
+    assert "tea.txt" in sources, "the linked file is read"
+    assert not any(s.startswith(("shelf/", "loop/")) for s in sources), "folders not followed"
+    check_fresh(index, tiny_corpus)
+    target.write_text("Black tea is brewed with boiling water.\n", "utf-8")
+    with pytest.raises(StaleIndexError):
+        check_fresh(index, tiny_corpus)
+
+
 def test_fingerprint_ignores_hidden_and_other_files(tiny_corpus: Path) -> None:
     before = corpus_fingerprint(tiny_corpus)
     (tiny_corpus / ".notes.txt").write_text("private", encoding="utf-8")
