@@ -100,6 +100,7 @@ class Outcome:
     kind: str  # "answer", "busy", "error" or "timeout"
     abstained: bool = False
     crisis: bool = False
+    cautioned: bool = False  # shown with the "never mention" caution (logged as partly covered)
     index_version: str = ""
     detail: str = ""
 
@@ -121,8 +122,12 @@ class PhaseResult:
         return Latency.of(seconds) if seconds else None
 
     def logged_by_server(self) -> int:
-        """Questions the app logs as unanswered: its abstentions, crisis messages excepted."""
-        return sum(o.kind == "answer" and o.abstained and not o.crisis for o in self.outcomes)
+        """Questions the app logs as unanswered: its abstentions and its answers shown with a
+        caution ("partly covered"), crisis messages excepted."""
+        return sum(
+            o.kind == "answer" and (o.abstained or o.cautioned) and not o.crisis
+            for o in self.outcomes
+        )
 
     def summary(self) -> dict[str, Any]:
         answer, busy = self.latency("answer"), self.latency("busy")
@@ -237,6 +242,7 @@ class Visitors:
             "answer",
             abstained=bool(reply["abstained"]),
             crisis=bool(reply.get("crisis")),
+            cautioned=bool(reply.get("not_in_corpus")),
             index_version=str(reply["index_version"]),
         )
         return outcome, reply

@@ -199,8 +199,8 @@ class ChatService:
             silent = answer.abstained and not carried
             body = "" if silent else answer_html(answer, self.titles, self.examples)
             return reply("crisis", body, answer)
+        self._log_gap(text, answer)
         if answer.abstained:
-            self._log_unanswered(text, "abstained", answer.index_version)
             return reply("not_covered", answer_html(answer, self.titles, self.examples), answer)
         return reply("answer", answer_html(answer, self.titles, self.examples), answer)
 
@@ -263,8 +263,8 @@ class ChatService:
             answer = self.searcher.search(
                 question, history=context[-self.settings.history_turns :], k=self.settings.k
             )
-        if answer.abstained and not crisis:
-            self._log_unanswered(question, "abstained", answer.index_version)
+        if not crisis:
+            self._log_gap(question, answer)
         return {
             **answer_json(answer),
             "crisis": crisis,
@@ -308,18 +308,29 @@ class ChatService:
                 passage_ids=turn._passage_ids(),
                 index_version=answer.index_version,
                 answer_id=turn.answer_id,
-                log_thumbs_down=not answer.abstained,
+                # already logged when it was answered: "not covered", or with a caution
+                log_thumbs_down=not (answer.abstained or answer.not_in_corpus),
             )
         except (StoreError, InputError):
             log.exception("could not record a vote")
             return turn
         return replace(turn, vote=vote)
 
-    def _log_unanswered(self, question: str, reason: Literal["abstained"], version: str) -> None:
-        if self.store is None:
+    def _log_gap(self, question: str, answer: Answer) -> None:
+        """Log for staff what the articles did not cover: an abstention, or an answer shown with
+        a caution naming words the articles never mention ("partly_covered")."""
+        if self.store is None or not (answer.abstained or answer.not_in_corpus):
             return
         try:
-            self.store.log_unanswered(question=question, reason=reason, index_version=version)
+            if answer.abstained:
+                self.store.log_unanswered(
+                    question=question, reason="abstained", index_version=answer.index_version
+                )
+            else:
+                self.store.log_unanswered(
+                    question=question, reason="partly_covered",
+                    index_version=answer.index_version, missing_words=answer.not_in_corpus,
+                )
         except (StoreError, InputError):
             log.exception("could not log an unanswered question")
 

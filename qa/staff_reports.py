@@ -121,8 +121,10 @@ GROUP_HEADERS = (
     "oldest",
     "abstained",
     "thumbs down",
+    "partly covered",
     "question",
     "other wordings",
+    "never mentioned",
     "index versions",
 )
 
@@ -139,6 +141,8 @@ class UnansweredGroup:
     thumbs_down: int
     wordings: tuple[str, ...]  # every distinct wording, newest first
     index_versions: tuple[str, ...]
+    partly_covered: int = 0  # answered, with a caution naming words the articles never mention
+    missing_words: tuple[str, ...] = ()  # those words, the most often named first
 
     def cells(self) -> list[Any]:
         others = [w for w in self.wordings if w != self.question]
@@ -148,8 +152,10 @@ class UnansweredGroup:
             self.oldest,
             self.abstained,
             self.thumbs_down,
+            self.partly_covered,
             self.question,
             " | ".join(others),
+            ", ".join(self.missing_words),
             " ".join(self.index_versions),
         ]
 
@@ -189,11 +195,24 @@ def group_unanswered(
                 thumbs_down=sum(r.reason == "thumbs_down" for r in items),
                 wordings=tuple(dict.fromkeys(r.question for r in newest_first)),
                 index_versions=tuple(dict.fromkeys(r.index_version for r in newest_first)),
+                partly_covered=sum(r.reason == "partly_covered" for r in items),
+                missing_words=tuple(word for word, _ in missing_word_counts(items)),
             )
         )
     groups.sort(key=lambda g: g.count, reverse=True)
     groups.sort(key=lambda g: g.newest, reverse=True)  # stable: ties keep the larger first
     return groups
+
+
+def missing_word_counts(rows: Sequence[UnansweredRow]) -> list[tuple[str, int]]:
+    """The words answers' cautions named ("pregnant"), case folded, with how many logged
+    questions named each: most first, then alphabetical. What visitors ask about that no
+    article mentions."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        for word in dict.fromkeys(w.casefold() for w in row.missing_words):
+            counts[word] = counts.get(word, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def groups_csv(groups: Sequence[UnansweredGroup]) -> str:
@@ -214,10 +233,17 @@ def unanswered_csv(rows: Sequence[UnansweredRow]) -> str:
     """
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["id", "created_at", "reason", "question", "index_version"])
+    writer.writerow(["id", "created_at", "reason", "question", "index_version", "missing_words"])
     for row in rows:
         writer.writerow(
-            [row.id, row.created_at, row.reason, _defuse(row.question), row.index_version]
+            [
+                row.id,
+                row.created_at,
+                row.reason,
+                _defuse(row.question),
+                row.index_version,
+                _defuse(" ".join(row.missing_words)),
+            ]
         )
     return out.getvalue()
 

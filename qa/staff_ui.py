@@ -42,6 +42,7 @@ from qa.staff_reports import (
     group_unanswered,
     groups_csv,
     label_cells,
+    missing_word_counts,
     qrels,
     qrels_tsv,
     question_set,
@@ -214,8 +215,9 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
             # --- not covered -----------------------------------------------------------------
             with gr.Tab("Not covered"):
                 gr.Markdown(
-                    "Questions visitors asked that the bot abstained on, or whose answer got a "
-                    "thumbs down, grouped by meaning, newest group first: the articles to write."
+                    "Questions visitors asked that the bot abstained on, answered with a caution "
+                    "(words the articles never mention), or whose answer got a thumbs down, "
+                    "grouped by meaning, newest group first: the articles to write."
                 )
                 with gr.Row():
                     threshold = gr.Slider(
@@ -227,6 +229,10 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
                     refresh = gr.Button("Refresh")
                 counts = gr.Markdown()
                 grouped = gr.Dataframe(headers=list(GROUP_HEADERS), interactive=False, wrap=True)
+                words = gr.Dataframe(
+                    headers=["never mentioned", "questions"], interactive=False,
+                    label="Words the articles never mention, by how many questions used them",
+                )
                 with gr.Row():
                     csv_grouped = gr.Button("Export groups (CSV)")
                     csv_raw = gr.Button("Export every question (CSV)")
@@ -331,14 +337,18 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
             name, text = export_text(fmt, all_versions)
             return _write_export(name, text)
 
-        def on_groups(th: float, lim: float) -> tuple[str, list[list[Any]]]:
+        def on_groups(th: float, lim: float) -> tuple[str, list[list[Any]], list[list[Any]]]:
             c = store.counts()
             note = (
                 f"{c['unanswered']} questions logged: {c['unanswered_abstained']} abstained, "
+                f"{c['unanswered_partly_covered']} partly covered, "
                 f"{c['unanswered_thumbs_down']} thumbs down. Votes: {c['feedback_up']} up, "
                 f"{c['feedback_down']} down."
             )
-            return note, [g.cells() for g in groups(th, int(lim or 1000))]
+            rows = store.unanswered(limit=int(lim or 1000))
+            counted = [[word, n] for word, n in missing_word_counts(rows)]
+            grouped_rows = [g.cells() for g in group_unanswered(rows, live.embedder, float(th))]
+            return note, grouped_rows, counted
 
         def on_csv(grouped_csv: bool, th: float, lim: float) -> str:
             if grouped_csv:
@@ -367,8 +377,8 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
         demo.load(labels_table, [scope], [labels], **private)
         scope.change(labels_table, [scope], [labels], **private)
         export.click(on_export, [export_format, export_all], [export_file], **private)
-        demo.load(on_groups, [threshold, limit], [counts, grouped], **private)
-        refresh.click(on_groups, [threshold, limit], [counts, grouped], **private)
+        demo.load(on_groups, [threshold, limit], [counts, grouped, words], **private)
+        refresh.click(on_groups, [threshold, limit], [counts, grouped, words], **private)
         csv_grouped.click(
             lambda t, n: on_csv(True, t, n), [threshold, limit], [csv_file], **private
         )

@@ -183,17 +183,33 @@ class Store(SQLiteFile):
 
         self._retry(run)
 
-    def log_unanswered(self, *, question: str, reason: Reason, index_version: str) -> int | None:
-        """Log a question the corpus did not answer; its row id, or None when not logging."""
+    def log_unanswered(
+        self,
+        *,
+        question: str,
+        reason: Reason,
+        index_version: str,
+        missing_words: Sequence[str] = (),
+    ) -> int | None:
+        """Log a question the corpus did not (fully) answer; its row id, or None when not
+        logging. ``missing_words`` are the words a "partly_covered" answer's caution named."""
         _require_text(question, "the question")
         if reason not in REASONS:
             raise InputError(f"reason must be one of {REASONS}, got {reason!r}")
+        if (reason == "partly_covered") != bool(missing_words):
+            raise InputError("missing words go with the reason 'partly_covered', and only there")
         if not self.log_questions:
             return None
         return self._write(
-            "INSERT INTO unanswered (created_at, question, reason, index_version)"
-            " VALUES (?, ?, ?, ?) RETURNING id",
-            (utc_now(), question, reason, index_version),
+            "INSERT INTO unanswered (created_at, question, reason, index_version, missing_words)"
+            " VALUES (?, ?, ?, ?, ?) RETURNING id",
+            (
+                utc_now(),
+                question,
+                reason,
+                index_version,
+                json.dumps(list(missing_words)) if missing_words else None,
+            ),
         )
 
     def add_label(
@@ -239,7 +255,12 @@ class Store(SQLiteFile):
             f"SELECT * FROM unanswered {where} ORDER BY created_at DESC, id DESC LIMIT ?",
             [*params, limit],
         )
-        return [UnansweredRow(**dict(r)) for r in rows]
+        return [
+            UnansweredRow(
+                **{**dict(r), "missing_words": tuple(json.loads(r["missing_words"] or "[]"))}
+            )
+            for r in rows
+        ]
 
     def feedback(self, limit: int = 1000) -> list[FeedbackRow]:
         """The latest votes, newest first."""
@@ -278,7 +299,8 @@ class Store(SQLiteFile):
             " (SELECT count(*) FROM labels WHERE relevant = 1),"
             " (SELECT count(*) FROM unanswered),"
             " (SELECT count(*) FROM unanswered WHERE reason = 'abstained'),"
-            " (SELECT count(*) FROM unanswered WHERE reason = 'thumbs_down')"
+            " (SELECT count(*) FROM unanswered WHERE reason = 'thumbs_down'),"
+            " (SELECT count(*) FROM unanswered WHERE reason = 'partly_covered')"
         )[0]
         names = (
             "feedback",
@@ -289,6 +311,7 @@ class Store(SQLiteFile):
             "unanswered",
             "unanswered_abstained",
             "unanswered_thumbs_down",
+            "unanswered_partly_covered",
         )
         return dict(zip(names, (int(value) for value in row), strict=True))
 

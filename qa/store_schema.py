@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 Vote = Literal["up", "down"]
-Reason = Literal["abstained", "thumbs_down"]
+Reason = Literal["abstained", "thumbs_down", "partly_covered"]
 VOTES: tuple[Vote, ...] = ("up", "down")
-REASONS: tuple[Reason, ...] = ("abstained", "thumbs_down")
+REASONS: tuple[Reason, ...] = ("abstained", "thumbs_down", "partly_covered")
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,29 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX unanswered_vote_key ON unanswered (vote_key)",
         ),
     ),
+    Migration(
+        4,
+        "answers shown with a caution: reason 'partly_covered' and the words the articles never"
+        " mention (SQLite cannot alter a CHECK, so the table is rebuilt, ids and rows kept)",
+        (
+            """CREATE TABLE unanswered_v4 (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                created_at TEXT NOT NULL,
+                question TEXT NOT NULL,
+                reason TEXT NOT NULL
+                    CHECK (reason IN ('abstained', 'thumbs_down', 'partly_covered')),
+                index_version TEXT NOT NULL,
+                vote_key TEXT,
+                missing_words TEXT
+            )""",
+            "INSERT INTO unanswered_v4 (id, created_at, question, reason, index_version, vote_key)"
+            " SELECT id, created_at, question, reason, index_version, vote_key FROM unanswered",
+            "DROP TABLE unanswered",
+            "ALTER TABLE unanswered_v4 RENAME TO unanswered",
+            "CREATE INDEX unanswered_created_at ON unanswered (created_at)",
+            "CREATE INDEX unanswered_vote_key ON unanswered (vote_key)",
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -103,7 +126,8 @@ class FeedbackRow:
 
 @dataclass(frozen=True)
 class UnansweredRow:
-    """A question the bot abstained on, or whose answer got a thumbs down."""
+    """A question the bot abstained on, whose answer got a thumbs down, or whose answer came with
+    a caution naming words the articles never mention ("partly_covered")."""
 
     id: int
     created_at: str
@@ -111,6 +135,8 @@ class UnansweredRow:
     reason: Reason
     index_version: str
     vote_key: str | None = None  # the thumbs down that logged it, if one did
+    #: for "partly_covered": the question's words the articles never mention (JSON in the file)
+    missing_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

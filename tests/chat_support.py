@@ -180,6 +180,10 @@ def staff_serving(tmp: Path, login: tuple[str, str] = STAFF_LOGIN) -> Iterator[s
     app.store.log_unanswered(
         question="Can I grow figs indoors?", reason="abstained", index_version="v0"
     )
+    app.store.log_unanswered(
+        question="Can I grow figs on a balcony?", reason="partly_covered", index_version="v0",
+        missing_words=["balcony"],
+    )
     url = app.launch(login, "127.0.0.1", free_port(), prevent_thread_lock=True, quiet=True)
     try:
         yield url.rstrip("/")

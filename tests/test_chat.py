@@ -356,6 +356,19 @@ def test_thumbs_down_on_not_covered_logs_the_question_once(
     assert [r.vote for r in store.feedback()] == ["down"] and turn.vote == "down"
 
 
+def test_an_answer_with_a_caution_is_logged_for_staff_once(
+    service: ChatService, store: Store
+) -> None:
+    turn = service.respond("How often should I water tomato plants on my balcony?")
+    assert turn.kind == "answer"
+    service.vote(turn, "down")
+    (row,) = store.unanswered()
+    assert (row.reason, row.missing_words) == ("partly_covered", ("balcony",))
+    service.respond("How often should I water tomato plants?")  # no caution: nothing logged
+    service.ask("How often should I water tomato plants on my terrace?")
+    assert [r.missing_words for r in store.unanswered()] == [("terrace",), ("balcony",)]
+
+
 def test_votes_on_crisis_or_unsearched_turns_are_not_stored(
     service: ChatService, store: Store
 ) -> None:

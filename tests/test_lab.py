@@ -33,6 +33,7 @@ from qa.settings import SearchSettings
 from qa.staff_reports import (
     group_unanswered,
     groups_csv,
+    missing_word_counts,
     qrels,
     qrels_tsv,
     query_id,
@@ -320,9 +321,12 @@ class TableEmbedder:
         return np.array([self.table[t] for t in texts], dtype=np.float32)
 
 
-def row(n: int, question: str, minute: int, reason: str = "abstained") -> UnansweredRow:
+def row(
+    n: int, question: str, minute: int, reason: str = "abstained", words: tuple[str, ...] = ()
+) -> UnansweredRow:
     created = f"2024-05-01T10:{minute:02d}:00.000000+00:00"
-    return UnansweredRow(n, created, question, reason, "v1" if minute < 30 else "v2")  # type: ignore[arg-type]
+    version = "v1" if minute < 30 else "v2"
+    return UnansweredRow(n, created, question, reason, version, missing_words=words)  # type: ignore[arg-type]
 
 
 def test_unanswered_groups_have_counts_and_come_newest_first() -> None:
@@ -370,3 +374,27 @@ def test_unanswered_grouping_reads_the_store(tmp_path: Path) -> None:
         groups = group_unanswered(store.unanswered(), HashingEmbedder())
     assert [(g.question, g.count) for g in groups] == [("tomato blight", 2), ("=HYPERLINK(1)", 1)]
     assert "'=HYPERLINK(1)" in groups_csv(groups)
+
+
+def test_words_the_articles_never_mention_are_counted_per_question() -> None:
+    rows = [
+        row(1, "is it safe while pregnant", 1, "partly_covered", ("pregnant",)),
+        row(2, "Pregnant and driving: safe?", 2, "partly_covered", ("Pregnant", "driving")),
+        row(3, "pregnant pregnant", 3, "partly_covered", ("pregnant", "PREGNANT")),
+        row(4, "how much does it cost", 4),
+    ]
+    assert missing_word_counts(rows) == [("pregnant", 3), ("driving", 1)]
+    embedder = TableEmbedder(
+        {
+            "is it safe while pregnant": (1.0, 0.0),
+            "pregnant and driving: safe?": (0.95, 0.05),
+            "pregnant pregnant": (0.9, 0.1),
+            "how much does it cost": (0.0, 1.0),
+        }
+    )
+    pregnant, cost = group_unanswered(rows, embedder, threshold=0.8)[::-1]
+    assert (pregnant.partly_covered, pregnant.abstained) == (3, 0)
+    assert pregnant.missing_words == ("pregnant", "driving")
+    assert cost.missing_words == () and cost.partly_covered == 0
+    header, *lines = list(csv.reader(io.StringIO(groups_csv([pregnant]))))
+    assert lines[0][header.index("never mentioned")] == "pregnant, driving"

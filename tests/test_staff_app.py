@@ -109,7 +109,11 @@ def test_signed_in_client_runs_the_lab_labels_and_exports(staff_url: str) -> Non
         row = json.loads(exported)
         assert (row["question"], row["evidence"]) == (QUESTION, [top["text"]])
         groups = client.predict(0.75, 100, api_name="/unanswered")
-        assert [(g["question"], g["count"]) for g in groups] == [("Can I grow figs indoors?", 1)]
+        assert [(g["question"], g["count"]) for g in groups] == [
+            ("Can I grow figs on a balcony?", 1),
+            ("Can I grow figs indoors?", 1),
+        ]
+        assert (groups[0]["partly_covered"], groups[0]["missing_words"]) == (1, ["balcony"])
         with pytest.raises(Exception, match="no passage"):
             client.predict(QUESTION, "not-a-passage", True, [], api_name="/label")
     finally:

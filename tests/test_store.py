@@ -171,6 +171,9 @@ def test_counts(store: Store) -> None:
             question="q", effective_query="q", passage_ids=["p"], vote=vote, index_version="v1"
         )
     store.log_unanswered(question="q", reason="abstained", index_version="v1")
+    store.log_unanswered(
+        question="q", reason="partly_covered", index_version="v1", missing_words=["w"]
+    )
     store.add_label(
         question="q", passage_id="p", passage_text="t", relevant=True, index_version="v1"
     )
@@ -183,10 +186,27 @@ def test_counts(store: Store) -> None:
         "feedback_down": 1,
         "labels": 2,
         "labels_relevant": 1,
-        "unanswered": 1,
+        "unanswered": 2,
         "unanswered_abstained": 1,
         "unanswered_thumbs_down": 0,
+        "unanswered_partly_covered": 1,
     }
+
+
+def test_a_partly_covered_answer_keeps_the_words_its_caution_named(store: Store) -> None:
+    store.log_unanswered(
+        question="safe while pregnant or driving?", reason="partly_covered",
+        index_version="v1", missing_words=["pregnant", "driving"],
+    )
+    (row,) = store.unanswered()
+    assert (row.reason, row.missing_words) == ("partly_covered", ("pregnant", "driving"))
+    with pytest.raises(InputError, match="partly_covered"):
+        store.log_unanswered(question="q", reason="partly_covered", index_version="v1")
+    with pytest.raises(InputError, match="partly_covered"):
+        store.log_unanswered(
+            question="q", reason="abstained", index_version="v1", missing_words=["w"]
+        )
+    assert len(store.unanswered()) == 1
 
 
 # -- privacy ------------------------------------------------------------------------------------
@@ -312,7 +332,7 @@ def test_unanswered_csv_quotes_and_defuses_formulas(store: Store) -> None:
     )
     text = unanswered_csv(store.unanswered())
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["id", "created_at", "reason", "question", "index_version"]
+    assert rows[0] == ["id", "created_at", "reason", "question", "index_version", "missing_words"]
     assert [row[3] for row in rows[1:]] == [
         '\'=HYPERLINK("http://x")',
         'Dose, "per kg"?\nsecond line',
@@ -380,10 +400,16 @@ def test_a_v1_database_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> None:
     conn.close()
 
     with Store(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 3
+        assert store.schema_version() == SCHEMA_VERSION == 4
         (old,) = store.feedback()
         assert (old.id, old.question, old.passage_ids, old.comment) == (7, "old q", ("p1",), None)
         assert [row.id for row in store.unanswered()] == [5]
+        # The rebuilt table keeps counting ids from where the old one was.
+        later = store.log_unanswered(
+            question="is it safe while pregnant", reason="partly_covered", index_version="v1",
+            missing_words=["pregnant"],
+        )
+        assert later == 6 and store.unanswered()[0].missing_words == ("pregnant",)
         assert [label.id for label in store.labels()] == [3]
         new = store.record_feedback(
             question="new q",
