@@ -15,18 +15,19 @@ enough to withhold an answer ("husband" is as far from the articles as "pregnant
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 
 
 def word_spans(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
-    """The character span of each word's first occurrence in ``text`` (case-insensitive)."""
-    lowered = text.lower()
+    """The character span of each word's first whole-word occurrence in ``text`` (case-blind):
+    "son" in "for that reason, ... my son?" is the last word, not the end of "reason"."""
     spans = []
     for word in words:
-        start = lowered.find(word.lower())
-        spans.append((start, start + len(word)) if start >= 0 else (0, 0))
+        found = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE)
+        spans.append(found.span() if found else (0, 0))
     return spans
 
 

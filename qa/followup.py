@@ -284,7 +284,8 @@ _PLEASANTRY = frozenset(
         "evening", "lol", "haha", "wow", "oh", "ah", "yes", "yeah", "yep", "no", "nope", "sure",
         "much", "very", "so", "a", "lot", "that", "this", "helps", "helped", "helpful", "was",
         "is", "appreciate", "appreciated", "there", "one", "answer", "interesting", "for", "the",
-        "help", "info", "information", "understood", "makes", "sense", "later",
+        "help", "info", "information", "understood", "makes", "sense", "later", "hmm", "hm",
+        "hmmm", "um", "umm", "uh", "huh", "mhm",
     }
 )
 

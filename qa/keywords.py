@@ -35,7 +35,7 @@ _CHATTER = frozenset([
     "seriously", "without", "within", "upon", "via", "per", "besides", "instead", "towards",
     "toward", "whether", "either", "neither", "else", "etc", "never", "anybody", "everybody",
     "nobody", "somewhere", "anywhere", "everywhere", "sometimes", "often", "always", "around",
-    "across", "lately", "soon",
+    "across", "lately", "soon", "ngl", "tbh", "idk", "imo", "btw", "pls", "plz",
 ])
 # fmt: on
 
@@ -126,7 +126,7 @@ class KeywordIndex:
         """The words of ``text`` the corpus never uses, as written, first occurrence each:
         "pregnant" in "is ketamine safe while pregnant?". A word counts as used when its stem,
         or a typo correction of it, is in the vocabulary; stop words, chatter ("actually",
-        "lol"), numbers and words under three letters are never reported."""
+        "lol"), words with a digit ("20mg") and words under three letters are never reported."""
         import bm25s.stopwords
 
         quiet = _CHATTER | frozenset(bm25s.stopwords.STOPWORDS_EN_PLUS)
@@ -135,7 +135,8 @@ class KeywordIndex:
             folded = word.lower().replace("’", "'")
             # "he's" and "doesn't" are quiet as "he" and "doesnt" are
             forms = {folded, folded.replace("'", ""), folded.split("'")[0]}
-            if len(folded) >= 3 and not folded.isdigit() and not forms & quiet:
+            # a word with a digit is a dose, a unit or a date ("20mg"): not a topic to name
+            if len(folded) >= 3 and not any(c.isdigit() for c in folded) and not forms & quiet:
                 words.setdefault(folded, word)
         if not words:
             return ()

@@ -79,9 +79,10 @@ def answer_text(answer: Answer) -> str:
 
 def not_in_corpus_text(words: tuple[str, ...]) -> str:
     """The caution above passages that cannot speak to some of the question's words."""
-    quoted = ", ".join(f"“{w}”" for w in words)
+    quoted = [f"“{w}”" for w in words]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
     return (
-        f"These articles never mention {quoted}, so the passages below may not answer that "
+        f"These articles never mention {listed}, so the passages below may not answer that "
         "part of your question."
     )
 

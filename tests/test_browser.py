@@ -249,6 +249,11 @@ def test_a_crisis_message_gets_the_resources_first(browser: object, real_url: st
     # The resources alone are not an answer to vote on; small talk is not either.
     expect(reply.locator("button[aria-label='Like']")).to_be_hidden()
     expect(ask(page, "thanks!").locator("button[aria-label='Like']")).to_be_hidden()
+    # Nor is a later answer that still carries the resources (no vote on it would be stored).
+    later = ask(page, "what are the side effects of ketamine?")
+    expect(later.locator(".qa-crisis")).to_be_visible()
+    expect(later.locator(".qa-card").first).to_be_visible()
+    expect(later.locator("button[aria-label='Like']")).to_be_hidden()
     page.close()
 
 

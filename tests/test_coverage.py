@@ -23,9 +23,11 @@ def question_tokens() -> np.ndarray:
     return np.eye(len(SPANS), dtype=np.float32)
 
 
-def test_word_spans_find_each_words_first_occurrence_case_blind() -> None:
+def test_word_spans_find_each_words_first_whole_occurrence_case_blind() -> None:
     assert word_spans("Meds? meds", ["meds", "MEDS"]) == [(0, 4), (0, 4)]
     assert word_spans("abc", ["zzz"]) == [(0, 0)]
+    # not inside another word: "son" is the last word, not the end of "reason"
+    assert word_spans("for that reason, is it safe for my son?", ["son"]) == [(35, 38)]
 
 
 def test_a_word_near_a_passage_token_is_covered_a_far_one_is_not() -> None:

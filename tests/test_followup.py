@@ -127,7 +127,9 @@ def test_content_words_leave_out_stop_words_and_back_references() -> None:
     assert content_words("it's what it is") == []
 
 
-@pytest.mark.parametrize("text", ["thanks!", "ok cool", "Thank you so much", "hello", "bye"])
+@pytest.mark.parametrize(
+    "text", ["thanks!", "ok cool", "Thank you so much", "hello", "bye", "hmm", "umm ok"]
+)
 def test_small_talk(text: str) -> None:
     assert is_small_talk(text)
 

@@ -94,4 +94,5 @@ def test_chatter_stop_words_numbers_and_contractions_are_never_reported(
     index: KeywordIndex,
 ) -> None:
     assert index.unknown_words("lol he’s actually gonna do it in 2024 tho, ok? xy") == ()
+    assert index.unknown_words("is 20mg or 0.5mg/kg ngl too much") == ()
     assert index.unknown_words("") == ()
