@@ -333,6 +333,10 @@ def evaluate_questions(
         if ids:
             summary[split] = summarise([outcomes[i] for i in ids], intervals=True)
             sweeps[split] = sweep([questions[i] for i in ids], [candidates[i] for i in ids], k=k)
+    # Follow-ups (questions asked with history), across splits: how the context is used.
+    followups = [outcomes[i] for i, q in enumerate(questions) if q.history]
+    if followups:
+        summary["follow-ups"] = summarise(followups, intervals=True)
     recommended = recommend(sweeps.get("calibration", []), max_false_abstention)
     elsewhere = {
         split: next(p for p in points if p["threshold"] == recommended["threshold"])

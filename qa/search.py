@@ -131,23 +131,43 @@ class Searcher:
                 own_tokens[i] = tokens[len(effective) + n]
         else:
             encoded = self.embedder.encode(texts, "query")
-        if not self._reranks(mode):
-            qtokens = [None] * len(queries)
         qvecs = encoded[: len(effective)]
         focus = qvecs.copy()
         if resolved:
             focus[resolved] += encoded[len(effective) :]
+        searched, keyword_texts = qvecs, list(effective)
+        if s.emphasise_followups and resolved:
+            # "how is it given?" after "does ketamine help with addiction?": searched as the
+            # resolved question alone, the earlier topic outweighs the visitor's own words and
+            # [1] is about addiction. Each retriever gets the follow-up's words a second time
+            # (dense: the two vectors summed; BM25: the words repeated; second stage: the
+            # tokens twice), so the new question and its context have equal say.
+            searched = qvecs.copy()
+            searched[resolved] = focus[resolved] / np.linalg.norm(
+                focus[resolved], axis=1, keepdims=True
+            )
+            qtokens = focus_tokens
+            for i in resolved:
+                keyword_texts[i] = f"{effective[i]} {cleaned[i]}"
+        if not self._reranks(mode):
+            qtokens = [None] * len(queries)
         # The same depth whatever k is: asking for more passages only cuts the list later,
         # it does not change the fusion (deeper lists would reorder the top).
         depth = s.candidate_depth
-        dense_scores, dense_ids = self.index.dense.search(qvecs, depth)
+        dense_scores, dense_ids = self.index.dense.search(searched, depth)
         keyword_results = self.index.keywords.search(
-            effective, depth, correct_typos=s.correct_typos
+            keyword_texts, depth, correct_typos=s.correct_typos
         )
         answers = []
         for i in range(len(queries)):
             candidates = self._candidates(
-                qvecs[i], dense_scores[i], dense_ids[i], keyword_results[i], mode, qtokens[i]
+                searched[i],
+                dense_scores[i],
+                dense_ids[i],
+                keyword_results[i],
+                mode,
+                qtokens[i],
+                judged=qvecs[i] if searched is not qvecs and effective[i] != cleaned[i] else None,
             )
             # "what about for teenagers?" after "is it safe?" is searched with the earlier
             # question, whose passages would then read as an answer about teenagers: when the
@@ -206,9 +226,14 @@ class Searcher:
         keyword: tuple[np.ndarray, np.ndarray],
         mode: Mode,
         qtokens: np.ndarray | None = None,
+        judged: np.ndarray | None = None,
     ) -> list[Hit]:
         """Every passage either retriever proposed, with each stage's scores and ranks: "dense",
-        "bm25", "fused" (first stage) and, when re-ranked, "maxsim" and "reranked"."""
+        "bm25", "fused" (first stage) and, when re-ranked, "maxsim" and "reranked".
+
+        The "dense" score, on which abstention is judged, is the cosine with ``judged`` when
+        given (a follow-up searched with its own words emphasised is still judged as the
+        resolved question, on which the threshold was calibrated), else with ``qvec``."""
         passages = self.index.passages
         dense_rank = {int(r): n for n, r in enumerate(dense_ids[dense_ids >= 0], start=1)}
         bm25_ids, bm25_vals = keyword
@@ -216,6 +241,10 @@ class Searcher:
         bm25_score = {int(r): float(v) for r, v in zip(bm25_ids, bm25_vals, strict=True)}
         extended = extend_dense(qvec, (dense_ids, dense_scores), keyword, self.index.dense)
         dense_score = {int(r): float(v) for r, v in zip(*extended, strict=True)}
+        cosine = dense_score
+        if judged is not None:
+            sims = self.index.dense.similarity(judged, extended[0])
+            cosine = {int(r): float(v) for r, v in zip(extended[0], sims, strict=True)}
         order = rank_candidates(
             extended,
             keyword,
@@ -239,7 +268,7 @@ class Searcher:
         threshold = self.settings.abstain_threshold
         hits = []
         for rank, (row, score) in enumerate(order, start=1):
-            scores = {"dense": dense_score[row]}
+            scores = {"dense": cosine[row]}
             ranks = {}
             if row in dense_rank:
                 ranks["dense"] = dense_rank[row]
@@ -257,7 +286,7 @@ class Searcher:
                     score=float(score),
                     scores=scores,
                     ranks=ranks,
-                    cleared=dense_score[row] >= threshold,
+                    cleared=cosine[row] >= threshold,
                 )
             )
         return hits

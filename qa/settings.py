@@ -81,6 +81,9 @@ class SearchSettings:
     duplicate_threshold: float = 0.95
     max_query_chars: int = 2000
     resolve_followups: bool = True
+    #: A resolved follow-up is searched with the visitor's own words counted twice, so "how is
+    #: it given?" after an addiction question finds how ketamine is given (README, Follow-ups).
+    emphasise_followups: bool = True
 
     def __post_init__(self) -> None:
         """Values outside their range are input errors, not a bot that silently never answers

@@ -4,9 +4,10 @@ The floors sit a few points under the figures measured with the engine as shippe
 on, the corpus's settings; evidence as pooled-judged, see tests/data/README.md):
 
     split        n   hit@1  hit@3  hit@5
-    all        120   0.725  0.875  0.917   off-topic abstained 1.0, false abstention 0.0
-    holdout     32   0.781  0.875  0.969
-    test        42   0.548  0.809  0.857   (written blind, never tuned on)
+    all        158   0.690  0.848  0.899   off-topic abstained 1.0, false abstention 0.006
+    holdout     38   0.763  0.842  0.947
+    test        64   0.562  0.797  0.844   (written blind, never tuned on)
+    follow-ups  60   0.633  0.767  0.817   (0.383 0.567 0.667 without emphasise_followups)
 
 so losing two or three answers fails. They are below the issue's targets (hit@1 0.85, hit@3
 0.95): see the closing note of issue 2 for why and what would close the gap.
@@ -36,25 +37,35 @@ def report(real_embedder, tmp_path_factory):  # type: ignore[no-untyped-def]
 
 def test_answerable_questions_find_their_passage(report) -> None:  # type: ignore[no-untyped-def]
     everything = report["summary"]["all"]
-    assert everything["answerable"] >= 100
-    assert everything["hit@1"] >= 0.68
-    assert everything["hit@3"] >= 0.84
+    assert everything["answerable"] >= 150
+    assert everything["hit@1"] >= 0.67
+    assert everything["hit@3"] >= 0.83
     assert everything["hit@5"] >= 0.88
+
+
+def test_followups_are_answered_about_what_they_ask(report) -> None:  # type: ignore[no-untyped-def]
+    # Half of them ask about a topic of their own ("how is it given?" after an addiction
+    # question); searched as the resolved question alone they scored hit@1 0.38.
+    followups = report["summary"]["follow-ups"]
+    assert followups["answerable"] >= 50
+    assert followups["hit@1"] >= 0.58
+    assert followups["hit@3"] >= 0.72
 
 
 def test_splits_kept_out_of_tuning_hold_their_floor(report) -> None:  # type: ignore[no-untyped-def]
     holdout = report["summary"]["holdout"]
     assert holdout["hit@1"] >= 0.70
-    assert holdout["hit@3"] >= 0.81
+    assert holdout["hit@3"] >= 0.78
     test = report["summary"]["test"]
-    assert test["answerable"] >= 40
-    assert test["hit@1"] >= 0.48
-    assert test["hit@3"] >= 0.74
+    assert test["answerable"] >= 60
+    assert test["hit@1"] >= 0.51
+    assert test["hit@3"] >= 0.75
 
 
 def test_the_highlight_lands_on_the_evidence(report) -> None:  # type: ignore[no-untyped-def]
-    # Measured 0.74 of 190 relevant passages shown by token credit (0.66 with the leave-one-out
-    # rule, 0.63 with cosine alone, in one harness over the same passages).
+    # Measured 0.74 of 239 relevant passages shown by token credit. On the 190 shown before the
+    # follow-ups were added: 0.74, against 0.66 with the leave-one-out rule and 0.63 with cosine
+    # alone, in one harness over the same passages.
     marked = report["highlight"]
     assert marked["judged"] >= 150
     assert marked["on_evidence"] >= 0.70

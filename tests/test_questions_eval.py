@@ -288,6 +288,9 @@ def test_evaluate_questions_on_a_tiny_corpus(corpus: Path, question_file: Path) 
     assert report["summary"]["all"]["off_topic_abstained"] == 1.0
     assert report["summary"]["holdout"]["answerable"] == 2
     assert report["summary"]["calibration"]["false_abstention"] == 0.25
+    followups = report["summary"]["follow-ups"]  # o3, asked after another question
+    assert (followups["answerable"], followups["near_domain"]) == (0, 1)
+    assert followups["near_domain_abstained"] == 1.0
     # The shared sentence is in both articles: shown once (the engine drops near-duplicates).
     assert len([r for r in rows["a6"]["returned"] if r["relevant"]]) == 1
     assert set(report["sweep"]["points"]) == {"calibration", "holdout"}

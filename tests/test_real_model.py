@@ -42,6 +42,15 @@ def test_followup_keeps_the_topic_and_finds_that_they_pass(real_searcher: Search
     assert any("mild and transient" in t or "generally short-lived" in t for t in top3), top3
 
 
+def test_a_followup_with_its_own_topic_finds_that_topic(real_searcher: Searcher) -> None:
+    # "it" is ketamine, and the question is about side effects, not about OCD
+    answer = real_searcher.search(
+        "what are the side effects of it?", history=["can ketamine help with ocd"]
+    )
+    assert "ocd" in answer.effective_query
+    assert "dissociation, dizziness, and nausea" in answer.citations[0].text
+
+
 def test_a_word_the_articles_never_mention_is_named_and_a_synonym_is_not(
     real_searcher: Searcher,
 ) -> None:

@@ -3,6 +3,7 @@ abstention, de-duplication, verbatim citations and highlights, input limits, mod
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -247,7 +248,8 @@ def test_asking_for_more_passages_only_cuts_the_list_later(
 ) -> None:
     """k does not change the ranking: deeper candidate lists would reorder the fused top."""
     shallow = Searcher(
-        tiny_searcher.index, tiny_searcher.embedder,
+        tiny_searcher.index,
+        tiny_searcher.embedder,
         SearchSettings(abstain_threshold=TINY_THRESHOLD, candidate_depth=2),
     )
     for question, _, _ in LEXICAL_QUESTIONS:
@@ -347,7 +349,7 @@ def assert_same_answer(a: Answer, b: Answer) -> None:
 
 
 def test_a_new_topic_the_corpus_never_names_is_not_covered(tiny_searcher: Searcher) -> None:
-    """"what about X?" is searched with the question before it; when the corpus never names
+    """ "what about X?" is searched with the question before it; when the corpus never names
     X, that question's passages would read as an answer about X: the answer is "not covered"."""
     earlier = ["How do I clean a bicycle chain?"]
     unknown = tiny_searcher.search("what about for motorcycles?", history=earlier)
@@ -370,6 +372,27 @@ def test_followup_is_searched_with_its_topic(tiny_searcher: Searcher) -> None:
         SearchSettings(abstain_threshold=TINY_THRESHOLD, resolve_followups=False),
     )
     assert off.search("do they hurt?", history=["bee stings"]).effective_query == "do they hurt?"
+
+
+def test_a_followup_with_its_own_topic_is_not_outweighed_by_the_earlier_one(
+    tiny_searcher: Searcher,
+) -> None:
+    # The earlier question's many words would outvote "feed" and "chain": the follow-up's own
+    # words are searched a second time, so its passage comes first.
+    plain = Searcher(
+        tiny_searcher.index,
+        tiny_searcher.embedder,
+        replace(tiny_searcher.settings, emphasise_followups=False),
+    )
+    cases = [
+        ("How long should the dough proof in the refrigerator?", "how often do I feed it?", ""),
+        ("When should I replace rim brake pads?", "how do i clean the chain on it?", "Chain Care"),
+    ]
+    for earlier, question, section in cases:
+        answer = tiny_searcher.search(question, history=[earlier])
+        assert answer.effective_query == f"{earlier} {question}"  # the shown query is unchanged
+        assert answer.citations[0].section == section
+        assert plain.search(question, history=[earlier]).citations[0].section != section
 
 
 def test_blank_history_turns_are_ignored(tiny_searcher: Searcher) -> None:
