@@ -67,7 +67,9 @@ class CandidateRow:
     """One candidate passage and the evidence behind its place.
 
     ``dense_score`` is the passage's cosine with the query even when the dense retriever did not
-    list it (``dense_rank`` is then None): abstention is judged on it. ``fused_*`` is the first
+    list it (``dense_rank`` is then None): abstention is judged on it. For a follow-up it is the
+    cosine with the resolved question, while ``dense_rank`` comes from the search that counts
+    the visitor's own words twice, so the two can disagree in order. ``fused_*`` is the first
     stage's fusion, ``maxsim_*`` the second stage's token match (None past its depth or when it
     is off); ``order`` is the strategy's final order before the threshold, de-duplication and k
     were applied, and ``status`` says which of those kept a candidate out of the answer.
