@@ -84,7 +84,10 @@ def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
         raise IndexCorruptError(f"{folder / MANIFEST} lists no files; rebuild the index")
-    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    try:
+        present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    except OSError as exc:  # removed by a rebuild while being listed: the loader moves on
+        raise IndexCorruptError(f"index folder {folder} cannot be listed ({exc})") from exc
     unlisted = sorted(present - set(files) - {MANIFEST})
     if unlisted:
         raise IndexCorruptError(

@@ -358,6 +358,32 @@ def test_load_moves_on_when_a_rebuild_removes_the_build_being_read(
     assert loaded.version == rebuilt[0].version != tiny_index.version
 
 
+def test_load_moves_on_when_a_rebuild_removes_the_build_while_it_is_listed(
+    tiny_index: CorpusIndex,
+    tiny_corpus: Path,
+    hashing_embedder: HashingEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Found by CI: a rebuild removed the old build while verify_files listed it, and listing its
+    # bm25/ subfolder raised a bare FileNotFoundError instead of moving on to the new build.
+    index_dir = tiny_index.folder.parent
+    (tiny_corpus / "bread.txt").write_text("Rye bread is dense and dark.\n", encoding="utf-8")
+    real_rglob = Path.rglob
+    rebuilt: list[CorpusIndex] = []
+
+    def rglob_racing_a_rebuild(self: Path, pattern: str):  # type: ignore[no-untyped-def]
+        for n, path in enumerate(real_rglob(self, pattern)):
+            if n == 0 and not rebuilt and self == tiny_index.folder:
+                rebuilt.append(tiny_index)  # guard: the rebuild below lists folders too
+                rebuilt[0] = build_index(tiny_corpus, index_dir, hashing_embedder)
+                assert not tiny_index.folder.exists()
+            yield path
+
+    monkeypatch.setattr(Path, "rglob", rglob_racing_a_rebuild)
+    loaded = load_index(index_dir, hashing_embedder)
+    assert loaded.folder == rebuilt[0].folder != tiny_index.folder
+
+
 def test_readers_keep_loading_while_the_index_is_rebuilt(
     tiny_index: CorpusIndex, tiny_corpus: Path, hashing_embedder: HashingEmbedder
 ) -> None:
