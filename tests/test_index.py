@@ -332,30 +332,44 @@ def test_build_failing_at_the_pointer_swap_keeps_serving_the_old_build(
     assert load_index(index_dir, hashing_embedder).version == rebuilt.version != tiny_index.version
 
 
+class RacingRebuild:
+    """A rebuild of a changed corpus that lands once, in the middle of a reader's load."""
+
+    def __init__(self, old: CorpusIndex, corpus: Path, embedder: HashingEmbedder) -> None:
+        (corpus / "bread.txt").write_text("Rye bread is dense and dark.\n", encoding="utf-8")
+        self.old, self.corpus, self.embedder = old, corpus, embedder
+        self.new: CorpusIndex | None = None
+        self._started = False
+
+    def __call__(self) -> None:
+        if self._started:
+            return
+        self._started = True  # guard: the rebuild itself checksums and lists files too
+        self.new = build_index(self.corpus, self.old.folder.parent, self.embedder)
+        assert not self.old.folder.exists()
+
+
 def test_load_moves_on_when_a_rebuild_removes_the_build_being_read(
     tiny_index: CorpusIndex,
     tiny_corpus: Path,
     hashing_embedder: HashingEmbedder,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    index_dir = tiny_index.folder.parent
-    (tiny_corpus / "bread.txt").write_text("Rye bread is dense and dark.\n", encoding="utf-8")
+    race = RacingRebuild(tiny_index, tiny_corpus, hashing_embedder)
     real_checksum = manifest_module.file_checksum
-    rebuilt: list[CorpusIndex] = []
 
     def checksum_racing_a_rebuild(path: Path) -> str:
         # The reader has read CURRENT and starts checking files: a rebuild lands right now.
-        if not rebuilt and path.is_relative_to(tiny_index.folder):
-            rebuilt.append(tiny_index)  # guard: the rebuild below checksums files too
-            rebuilt[0] = build_index(tiny_corpus, index_dir, hashing_embedder)
-            assert not tiny_index.folder.exists()
+        if path.is_relative_to(tiny_index.folder):
+            race()
         return real_checksum(path)
 
     # verify_files (qa.manifest) checksums each file of the build being loaded.
     monkeypatch.setattr(manifest_module, "file_checksum", checksum_racing_a_rebuild)
-    loaded = load_index(index_dir, hashing_embedder)
-    assert loaded.folder == rebuilt[0].folder
-    assert loaded.version == rebuilt[0].version != tiny_index.version
+    loaded = load_index(tiny_index.folder.parent, hashing_embedder)
+    assert race.new is not None
+    assert loaded.folder == race.new.folder
+    assert loaded.version == race.new.version != tiny_index.version
 
 
 def test_load_moves_on_when_a_rebuild_removes_the_build_while_it_is_listed(
@@ -366,22 +380,19 @@ def test_load_moves_on_when_a_rebuild_removes_the_build_while_it_is_listed(
 ) -> None:
     # Found by CI: a rebuild removed the old build while verify_files listed it, and listing its
     # bm25/ subfolder raised a bare FileNotFoundError instead of moving on to the new build.
-    index_dir = tiny_index.folder.parent
-    (tiny_corpus / "bread.txt").write_text("Rye bread is dense and dark.\n", encoding="utf-8")
+    race = RacingRebuild(tiny_index, tiny_corpus, hashing_embedder)
     real_rglob = Path.rglob
-    rebuilt: list[CorpusIndex] = []
 
     def rglob_racing_a_rebuild(self: Path, pattern: str):  # type: ignore[no-untyped-def]
         for n, path in enumerate(real_rglob(self, pattern)):
-            if n == 0 and not rebuilt and self == tiny_index.folder:
-                rebuilt.append(tiny_index)  # guard: the rebuild below lists folders too
-                rebuilt[0] = build_index(tiny_corpus, index_dir, hashing_embedder)
-                assert not tiny_index.folder.exists()
+            if n == 0 and self == tiny_index.folder:
+                race()
             yield path
 
     monkeypatch.setattr(Path, "rglob", rglob_racing_a_rebuild)
-    loaded = load_index(index_dir, hashing_embedder)
-    assert loaded.folder == rebuilt[0].folder != tiny_index.folder
+    loaded = load_index(tiny_index.folder.parent, hashing_embedder)
+    assert race.new is not None
+    assert loaded.folder == race.new.folder != tiny_index.folder
 
 
 def test_readers_keep_loading_while_the_index_is_rebuilt(
