@@ -272,6 +272,12 @@ def questions_table(report: Mapping[str, Any], *, show_sweep: bool = False) -> s
             f"Recommended threshold {rec['threshold']:.2f} (most off-topic abstentions with at "
             f"most {sweep['max_false_abstention']} answerable wrongly abstained, on calibration)"
         )
+        low, high = rec.get("equally_good", (rec["threshold"], rec["threshold"]))
+        if high > low:
+            shipped = report["settings"]["abstain_threshold"]
+            where = "inside" if low <= shipped <= high else "outside"
+            lines.append(f"  equally good on calibration: {low:.2f}-{high:.2f} (the threshold "
+                         f"in use, {shipped:.2f}, is {where} it)")
         for split, point in (("calibration", rec), *sweep["recommended_on"].items()):
             if point is not None:
                 lines.append(

@@ -50,6 +50,17 @@ _CONTINUATION = re.compile(
     r"really|ok(?:ay)?|and for|for)\b",
     re.IGNORECASE,
 )
+# Openings that ask for more of the answer before, without a topic of their own: "like what,
+# pills?", "such as?", "for example?", "which conditions?". They continue the whole context (as
+# "do they go away?" does), so "pills" is a guess at the answer, not a new topic to check.
+_ELABORATION = re.compile(
+    r"^\s*(?:like (?:what|which|how|who|when|where)|such as|for (?:example|instance)|e\.?g\b|"
+    r"which)\b",
+    re.IGNORECASE,
+)
+#: At most this many content words after an elaboration opening: "which conditions does
+#: ketamine treat?" has three and stands alone.
+_ELABORATION_WORDS = 2
 _STOP = frozenset(
     [
         "a",
@@ -242,6 +253,8 @@ def is_followup(question: str) -> bool:
     if _CONTINUATION.match(question):
         return True
     topical = content_words(question)
+    if _ELABORATION.match(question) and len(topical) <= _ELABORATION_WORDS:
+        return True
     refers_back = any(w in _ANAPHORA for w in words)
     # "is it safe to stay on it long term?" refers back with three content words; a question
     # with four or more has enough topic of its own to stand alone even if it says "it".

@@ -204,7 +204,9 @@ def recommend(points: Sequence[Mapping[str, Any]], max_false_abstention: float =
 ):
     """The threshold that abstains on the most off-topic questions while wrongly abstaining on at
     most ``max_false_abstention`` of the answerable ones, and then on the fewest of those. Of a
-    run of equally good thresholds, the middle one: it leaves a margin on both sides.
+    run of equally good thresholds, the middle one: it leaves a margin on both sides. The run's
+    ends are given as ``equally_good``: where the calibration questions leave a wide gap, they do
+    not pin the threshold down, and any value in it is as well supported as the middle.
 
     Near-domain questions do not steer the choice: a similarity threshold cannot tell them from
     answerable ones (their cosines overlap), and chasing them costs answerable questions.
@@ -229,7 +231,9 @@ def recommend(points: Sequence[Mapping[str, Any]], max_false_abstention: float =
             break
         else:
             run = []
-    return dict(run[(len(run) - 1) // 2])
+    return dict(run[(len(run) - 1) // 2]) | {
+        "equally_good": [run[0]["threshold"], run[-1]["threshold"]]
+    }
 
 
 # --- evaluating a searcher ------------------------------------------------------------------

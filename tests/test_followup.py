@@ -26,6 +26,12 @@ SIDE_EFFECTS = "What are the side effects of ketamine?"
         # apostrophes left out: "whats" and "thats" are function words, not topic
         "whats it like living with it, like what are the main sympotms",
         "thats normal right? whats it feel like",
+        # asking for more of the answer before: "pills" is a guess, not a topic of its own
+        "like what, pills?",
+        "such as?",
+        "for example?",
+        "which conditions?",
+        "which kinds of pain?",
     ],
 )
 def test_questions_that_lean_on_an_earlier_turn(question: str) -> None:
@@ -42,6 +48,10 @@ def test_questions_that_lean_on_an_earlier_turn(question: str) -> None:
         "Is ketamine therapy safe for people with high blood pressure?",
         # It says "it", but four content words carry a topic of their own.
         "what are the side effects of it for chronic pain patients?",
+        # "which" with a topic of its own
+        "which conditions can ketamine treat?",
+        # one topic word and no pointer back: a question of its own, even if short
+        "pizza?",
         "",
         "???",
     ],
@@ -85,6 +95,12 @@ def test_questions_that_stand_alone(question: str) -> None:
             [SIDE_EFFECTS, "what about nausea?"],
             "how long does it last?",
             f"{SIDE_EFFECTS} what about nausea? how long does it last?",
+        ),
+        # Asking for examples continues the whole context, not only the last standalone turn.
+        (
+            [SIDE_EFFECTS, "do they go away?"],
+            "like what, nausea?",
+            f"{SIDE_EFFECTS} do they go away? like what, nausea?",
         ),
         # No history, or only blank turns: nothing to lean on.
         ([], "do they go away?", "do they go away?"),

@@ -80,8 +80,13 @@ def test_off_topic_questions_are_abstained_on(report) -> None:  # type: ignore[n
 
 
 def test_the_calibrated_threshold_is_the_default(report) -> None:  # type: ignore[no-untyped-def]
-    # The sweep on the calibration split recommends the threshold the engine ships with; if the
-    # model, passages or question set change, recalibrate (qa eval --questions ... --sweep).
+    # The threshold the engine ships with is one the calibration split rates as good as the
+    # best: it abstains on as many off-topic questions, and wrongly on as few answerable ones. If
+    # the model, passages or question set change, recalibrate (qa eval --questions ... --sweep).
+    # The split leaves a wide gap (no off-topic question above 0.21, no answerable one below
+    # 0.55) whose middle is about 0.38; 0.27 is kept at the low end, because a wrong abstention
+    # hides an answer the articles hold (README, Quality).
     recommended = report["sweep"]["recommended"]
     assert recommended is not None
-    assert abs(recommended["threshold"] - report["settings"]["abstain_threshold"]) <= 0.05
+    low, high = recommended["equally_good"]
+    assert low <= report["settings"]["abstain_threshold"] <= high

@@ -218,7 +218,9 @@ def test_recommend_takes_the_middle_of_the_best_feasible_run() -> None:
     questions, candidates = _synthetic()
     points = sweep(questions, candidates, k=5)
     # No false abstention allowed: thresholds 0.31..0.40 all abstain on 3 of 4 off-topic.
-    assert recommend(points, max_false_abstention=0.0)["threshold"] == 0.35
+    best = recommend(points, max_false_abstention=0.0)
+    assert best["threshold"] == 0.35
+    assert best["equally_good"] == [0.31, 0.4]
     # One of four allowed: 0.43..0.45 abstain on every off-topic question.
     assert recommend(points, max_false_abstention=0.25)["threshold"] == 0.44
     # Nothing feasible when every threshold abstains wrongly too often.
