@@ -78,10 +78,20 @@ def card_html(citation: Citation) -> str:
 
 
 def searching_for_html(answer: Answer) -> str:
-    """The "Searching for: ..." line, shown only when a follow-up was rewritten."""
-    if answer.effective_query == answer.question:
+    """The line that says a follow-up was read with what came before, shown only then.
+
+    The searched query is the earlier context followed by the question as typed; the line
+    quotes the context alone ("Read with your earlier question: “What are the side effects of
+    ketamine?”"), since the visitor's own words are right above it. A query of another shape
+    is quoted whole."""
+    query, question = answer.effective_query, answer.question
+    if query == question:
         return ""
-    return f'<p class="qa-query">Searching for: <q>{escape(answer.effective_query)}</q></p>'
+    context = query[: -len(question)].rstrip() if question and query.endswith(question) else ""
+    if context:
+        return (f'<p class="qa-query">Read with your earlier question: '
+                f'<q>{escape(context)}</q></p>')
+    return f'<p class="qa-query">Searching for: <q>{escape(query)}</q></p>'
 
 
 def not_in_corpus_html(answer: Answer) -> str:

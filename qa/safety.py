@@ -33,11 +33,10 @@ from functools import lru_cache
 
 from qa.safety_rules import FUZZY, NOT_TYPOS, RULES, SETS, SPLITS, TYPOS
 
+# The resources come first, so that a small phone shows all three without scrolling; why the
+# bot cannot help follows them.
 CRISIS_MESSAGE = """\
-**You are not alone, and help is available right now.**
-
-This is an information bot: it can only show passages from articles, and it cannot help in a \
-crisis. Please reach out to people who can:
+**You are not alone, and help is available right now.** Please reach out to people who can help:
 
 - **In the US:** call or text **988** (988 Suicide & Crisis Lifeline), free and confidential, \
 any time.
@@ -45,6 +44,9 @@ any time.
 [findahelpline.com](https://findahelpline.com), an international directory.
 - **If you are in immediate danger or it is an emergency:** call **911** or your local \
 emergency number now.
+
+This is an information bot: it can only show passages from articles, and it cannot help in a \
+crisis.
 """
 
 # The same words for plain-text outputs (CLI, JSON): no bold, the link written out.

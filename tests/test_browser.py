@@ -151,7 +151,8 @@ def test_a_question_gets_cited_passages_and_the_source_opens_there(
     page = new_page(browser)
     open_chat(page, real_url)
     expect(page.locator(".qa-notice")).to_contain_text("not medical advice")
-    reply = ask(page, "How long do the effects of a ketamine treatment last?")
+    question = "How long do the effects of a ketamine treatment last?"
+    reply = ask(page, question)
     cards = reply.locator(".qa-card")
     expect(cards.first).to_be_visible()
     assert 1 <= cards.count() <= 3
@@ -182,8 +183,8 @@ def test_a_question_gets_cited_passages_and_the_source_opens_there(
     source.close()
 
     follow = ask(page, "How long do they last?")
-    expect(follow.locator(".qa-query")).to_contain_text("Searching for:")
-    expect(follow.locator(".qa-query")).to_contain_text("ketamine treatment last")
+    expect(follow.locator(".qa-query")).to_contain_text("Read with your earlier question:")
+    expect(follow.locator(".qa-query q")).to_have_text(question)
     page.close()
 
 
@@ -303,7 +304,7 @@ def test_phone_width_shows_the_whole_crisis_box(browser: object, real_url: str) 
     page.close()
 
 
-def test_a_small_phone_shows_the_first_two_crisis_resources_unscrolled(
+def test_a_small_phone_shows_all_three_crisis_resources_unscrolled(
     browser: object, real_url: str
 ) -> None:
     page = new_page(browser, 375, 667)
@@ -312,9 +313,15 @@ def test_a_small_phone_shows_the_first_two_crisis_resources_unscrolled(
     expect(crisis).to_contain_text("988")
     page.wait_for_timeout(300)  # the scroll runs on the next animation frame
     panel = page.locator("#qa-chat").bounding_box()
-    link = crisis.get_by_role("link", name="findahelpline.com").bounding_box()
-    assert panel is not None and link is not None
-    assert panel["y"] <= link["y"] and link["y"] + link["height"] <= panel["y"] + panel["height"]
+    assert panel is not None
+    resources = crisis.locator("li")
+    expect(resources).to_have_count(3)
+    expect(resources.nth(2)).to_contain_text("911")
+    for n in range(3):  # 988, findahelpline.com and the emergency number
+        item = resources.nth(n).bounding_box()
+        assert item is not None
+        bottom = item["y"] + item["height"]
+        assert panel["y"] <= item["y"] and bottom <= panel["y"] + panel["height"]
     expect(page.locator("#qa-question textarea")).to_be_in_viewport()
     page.close()
 

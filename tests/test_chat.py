@@ -105,7 +105,9 @@ def test_follow_up_is_resolved_and_the_query_run_is_shown(service: ChatService) 
     turn = service.respond("and pruning them?", [first])
     assert turn.answer.effective_query != turn.answer.question
     assert "water tomato plants" in turn.answer.effective_query
-    assert f"Searching for: <q>{escape(turn.answer.effective_query)}</q>" in turn.reply_html
+    # The line quotes the earlier question, not the two glued together.
+    earlier = escape("How often should I water tomato plants?")
+    assert f"Read with your earlier question: <q>{earlier}</q>" in turn.reply_html
     assert "Pruning" in [c.section for c in turn.answer.citations]
 
 
