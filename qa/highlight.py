@@ -39,6 +39,20 @@ def sentence_credit(
     return np.bincount(owner[best], weights=sims.max(axis=1), minlength=groups)
 
 
+_BULLETS = ("- ", "* ", "• ", "– ", "— ")
+
+
+def _without_bullet(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """``span`` moved past a leading list bullet and the space after it, if it has one and
+    something follows."""
+    start, end = span
+    if text.startswith(_BULLETS, start) and text[start + 2 : end].strip():
+        start += 2
+        while start < end and text[start].isspace():
+            start += 1
+    return start, end
+
+
 class Highlighter:
     """Marks the best sentence of the passages of one index, for one embedder."""
 
@@ -52,11 +66,15 @@ class Highlighter:
     def best_sentence(
         self, passage: Passage, qvec: np.ndarray, qtokens: np.ndarray | None = None
     ) -> tuple[int, int]:
-        """The sentence of ``passage`` that answers the query, as offsets into its source."""
+        """The sentence of ``passage`` that answers the query, as offsets into its source,
+        without a list item's leading bullet ("- Quick Relief: ..." is marked from "Quick")."""
         doc = self.index.documents[passage.doc_id]
-        spans = sentence_spans(doc.text, passage.start, passage.end) or [
-            (passage.start, passage.end)
-        ]
+        return _without_bullet(doc.text, self._best_span(passage, doc.text, qvec, qtokens))
+
+    def _best_span(
+        self, passage: Passage, text: str, qvec: np.ndarray, qtokens: np.ndarray | None
+    ) -> tuple[int, int]:
+        spans = sentence_spans(text, passage.start, passage.end) or [(passage.start, passage.end)]
         if len(spans) == 1:
             return spans[0]
         tokens = self.index.tokens

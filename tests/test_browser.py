@@ -137,6 +137,34 @@ def screenshot(page: object, name: str, tmp_path_factory: pytest.TempPathFactory
     assert path.stat().st_size < 400_000
 
 
+CONTRAST = """e => {
+  const rgba = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const lin = v => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  };
+  let back = null;
+  for (let n = e; n && !back; n = n.parentElement) {
+    const c = rgba(getComputedStyle(n).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) back = c.slice(0, 3);
+  }
+  back = back || [255, 255, 255];
+  let alpha = 1;
+  for (let n = e; n; n = n.parentElement) alpha *= Number(getComputedStyle(n).opacity);
+  const fore = rgba(getComputedStyle(e).color);
+  const a = alpha * (fore.length === 4 ? fore[3] : 1);
+  const seen = fore.slice(0, 3).map((v, i) => a * v + (1 - a) * back[i]);
+  const [hi, lo] = [luminance(seen), luminance(back)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}"""
+
+
+def contrast(locator: object) -> float:
+    """The contrast ratio of the element's text against the first opaque background behind it,
+    its own and its ancestors' opacity included."""
+    return float(locator.evaluate(CONTRAST))  # type: ignore[attr-defined]
+
+
 def open_chat(page: object, url: str) -> None:
     page.goto(url)  # type: ignore[attr-defined]
     expect(page.locator("#qa-question textarea")).to_be_visible()  # type: ignore[attr-defined]
@@ -185,6 +213,9 @@ def test_a_question_gets_cited_passages_and_the_source_opens_there(
     follow = ask(page, "How long do they last?")
     expect(follow.locator(".qa-query")).to_contain_text("Read with your earlier question:")
     expect(follow.locator(".qa-query q")).to_have_text(question)
+    # Small secondary text must stay readable (WCAG AA: 4.5:1 against what is behind it).
+    for line in (follow.locator(".qa-query"), first.locator(".qa-where")):
+        assert contrast(line) >= 4.5
     page.close()
 
 

@@ -105,7 +105,30 @@ def test_highlight_is_a_sentence_inside_the_passage(tiny_searcher: Searcher) -> 
             a, b = c.highlight
             assert c.start <= a < b <= c.end
             text = tiny_searcher.index.documents[c.doc_id].text
-            assert (a, b) in (sentence_spans(text, c.start, c.end) or [(c.start, c.end)])
+            spans = sentence_spans(text, c.start, c.end) or [(c.start, c.end)]
+            assert any(b == end and text[start:a].strip() in ("", "-") for start, end in spans)
+
+
+def test_the_highlight_leaves_out_a_list_items_bullet(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bikes.txt").write_text(
+        "Bicycle Care\n\nChecks Before a Ride\n\n"
+        "- Tyres: Pump the tyres to the pressure printed on their sidewall before every ride.\n"
+        "- Brakes: Squeeze both brake levers and make sure the pads grip the rim firmly.\n"
+        "- Chain: Wipe the chain and add a drop of oil on each link when it squeaks.\n",
+        encoding="utf-8",
+    )
+    embedder = HashingEmbedder(dim=1024)
+    index = build_index(corpus, tmp_path / "index", embedder)
+    searcher = Searcher(index, embedder, SearchSettings(abstain_threshold=TINY_THRESHOLD))
+    answer = searcher.search("how do I oil the squeaking chain?")
+    chained = [c for c in answer.citations if "drop of oil" in c.text]
+    assert chained, [c.text for c in answer.citations]
+    a, b = chained[0].highlight or (0, 0)
+    text = index.documents[chained[0].doc_id].text
+    assert text[a:b].startswith("Chain: Wipe the chain")
+    assert text[a - 2 : a] == "- "
 
 
 def test_highlight_picks_the_sentence_with_the_question_words(tiny_searcher: Searcher) -> None:
