@@ -11,9 +11,9 @@ import pytest
 from chat_support import EXAMPLES, OFF_TOPIC, make_searcher
 
 from qa.chat import ChatService, ChatSettings, Turn, chat_messages, turn_index_at
-from qa.chat_html import NOTICE, crisis_html, source_page_html
+from qa.chat_html import NOTICE, crisis_html, searching_for_html, source_page_html
 from qa.errors import EmptyQuestionError, InputError
-from qa.records import Citation
+from qa.records import Answer, Citation
 from qa.render import NOT_COVERED, citation_label, escape
 from qa.safety import CRISIS_MESSAGE, CRISIS_MESSAGE_TEXT
 from qa.search import Searcher
@@ -109,6 +109,37 @@ def test_follow_up_is_resolved_and_the_query_run_is_shown(service: ChatService) 
     earlier = escape("How often should I water tomato plants?")
     assert f"Read with your earlier question: <q>{earlier}</q>" in turn.reply_html
     assert "Pruning" in [c.section for c in turn.answer.citations]
+
+
+SIDE = "What are the side effects of ketamine?"
+
+
+@pytest.mark.parametrize(
+    ("earlier", "effective", "line"),
+    [
+        # one earlier question, quoted on its own
+        ([SIDE], f"{SIDE} do they go away?",
+         f"Read with your earlier question: <q>{escape(SIDE)}</q>"),
+        # a chain: each earlier question quoted apart, not glued into one
+        ([SIDE, "do they go away?"], f"{SIDE} do they go away? how long?",
+         f"Read with your earlier questions: <q>{escape(SIDE)}</q>, then "
+         "<q>do they go away?</q>"),
+        # a turn the resolution left out ("what about X?" replaces a refinement)
+        ([SIDE, "what about nausea?"], f"{SIDE} how long?",
+         f"Read with your earlier question: <q>{escape(SIDE)}</q>"),
+        # a context that is not whole turns (a long one is cut at its start): quoted whole
+        ([SIDE], "side effects of ketamine? how long?",
+         "Read with your earlier question: <q>side effects of ketamine?</q>"),
+    ],
+)
+def test_the_follow_up_line_quotes_each_earlier_question(
+    earlier: list[str], effective: str, line: str
+) -> None:
+    answer = Answer(question="how long?" if "how long?" in effective else "do they go away?",
+                    effective_query=effective, abstained=False, citations=())
+    assert searching_for_html(answer, earlier) == f'<p class="qa-query">{line}</p>'
+    standalone = Answer(question=SIDE, effective_query=SIDE, abstained=False, citations=())
+    assert searching_for_html(standalone, earlier) == ""
 
 
 def test_history_skips_turns_that_ran_no_search(service: ChatService) -> None:
