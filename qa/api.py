@@ -95,4 +95,4 @@ def open_searcher(
         progress=progress,
         say=say,
     )
-    return Searcher(index, embedder, search_settings)
+    return Searcher(index, embedder, search_settings).warm_up()

@@ -24,6 +24,7 @@ from qa.errors import InputError
 from qa.fusion import extend_dense, rank_candidates
 from qa.rerank import rerank_candidates
 from qa.settings import MODES, PassageSettings, SearchSettings
+from qa.spelling import QuerySpeller
 
 #: The engine's modes; "hybrid" fuses as the engine is configured (``SearchSettings.fusion``),
 #: "hybrid-rrf" and "hybrid-convex" name a fusion, to compare the two (see qa.fusion).
@@ -139,12 +140,20 @@ def run_queries(
         and any(m in _FUSED for m in modes)
         else None
     )
+    # Misspelt query words corrected, as the Searcher does (qa.spelling).
+    spell = (
+        QuerySpeller([*dataset.titles, *dataset.bodies]).correct
+        if settings.correct_spelling
+        else None
+    )
     runs: dict[str, dict[str, dict[str, float]]] = {m: {} for m in modes}
     spent: dict[Any, float] = dict.fromkeys([*asks, "encode", "rerank", *modes], 0.0)
     bar = tqdm(total=len(qids), desc="Querying", unit="query", disable=not progress)
     for start in range(0, len(qids), batch_size):
         batch = qids[start : start + batch_size]
         texts = [dataset.queries[q] for q in batch]
+        if spell is not None:
+            texts = [spell(text) for text in texts]
         qvecs = np.zeros((len(batch), 0), dtype=np.float32)
         if any(r == "dense" for r, _ in asks):
             t = time.perf_counter()

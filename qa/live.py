@@ -69,7 +69,7 @@ class LiveSearcher:
         warm_up = getattr(embedder, "warm_up", None)
         if warm_up is not None:
             warm_up()  # before faiss loads (see qa.embedders), and so no visitor waits for it
-        self._current = Searcher(self._ensure(), embedder, settings)
+        self._current = Searcher(self._ensure(), embedder, settings).warm_up()
         self.swaps = 0  # how many times a new index was swapped in (for tests and health checks)
 
     # -- the Searcher surface -----------------------------------------------------------------
@@ -171,7 +171,7 @@ class LiveSearcher:
         }
 
     def _swap(self, index: CorpusIndex) -> Searcher:
-        searcher = Searcher(index, self._embedder, self._settings)
+        searcher = Searcher(index, self._embedder, self._settings).warm_up()
         old = self._current.index.version
         self._current = searcher
         self.swaps += 1

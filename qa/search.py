@@ -5,7 +5,7 @@ and the best sentence of each passage. Returns an :class:`~qa.records.Answer`; n
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -20,6 +20,7 @@ from qa.index import CorpusIndex
 from qa.records import Answer, Citation, Hit, Passage
 from qa.rerank import rerank_candidates
 from qa.settings import MODES, Mode, SearchSettings
+from qa.spelling import QuerySpeller
 
 _SPACE = re.compile(r"\s+")
 
@@ -62,8 +63,15 @@ class Searcher:
         self.settings = settings
         self._row_of = index.passage_row()
         self._highlighter = Highlighter(index, embedder)
+        self._query_speller: QuerySpeller | None = None
 
     # -- public -------------------------------------------------------------------------------
+
+    def warm_up(self) -> Searcher:
+        """Build what is otherwise built on the first question (the spelling correction's word
+        lists), so that no visitor waits for it; returns the searcher."""
+        self._speller()
+        return self
 
     def search(
         self,
@@ -100,10 +108,14 @@ class Searcher:
         for q in queries:
             if isinstance(q.history, str) or not all(isinstance(h, str) for h in q.history):
                 raise InputError("history must be a list of earlier questions (strings)")
-        cleaned = [clean_question(q.question, s.max_query_chars) for q in queries]
+        typed = [clean_question(q.question, s.max_query_chars) for q in queries]
+        # From here on the question is as searched: its misspelt words corrected (qa.spelling);
+        # the answer still quotes the visitor's own words.
+        spell = self._speller()
+        cleaned = [spell(t) for t in typed]
         effective = [
             resolve_followup(
-                text, [clean_question(h, s.max_query_chars) for h in q.history if h.strip()]
+                text, [spell(clean_question(h, s.max_query_chars)) for h in q.history if h.strip()]
             )
             if s.resolve_followups
             else text
@@ -175,7 +187,7 @@ class Searcher:
             topic = new_topic(cleaned[i]) if effective[i] != cleaned[i] else ""
             covered = not topic or self.index.keywords.knows_any(topic)
             answer = self._answer(
-                cleaned[i],
+                typed[i],
                 effective[i],
                 (focus[i], focus_tokens[i]),
                 candidates if covered else [replace(h, cleared=False) for h in candidates],
@@ -192,6 +204,17 @@ class Searcher:
         return answers
 
     # -- stages -------------------------------------------------------------------------------
+
+    def _speller(self) -> Callable[[str], str]:
+        """The spelling correction of questions (:mod:`qa.spelling`), or the identity when it
+        is off. Built on first use from the passages' words, titles and sections."""
+        if not self.settings.correct_spelling:
+            return _unchanged
+        speller = self._query_speller
+        if speller is None:
+            texts = (t for p in self.index.passages for t in (p.text, p.section, p.title))
+            speller = self._query_speller = QuerySpeller(texts)
+        return speller.correct
 
     def _uncovered(
         self, question: str, tokens: np.ndarray | None, hits: Sequence[Hit]
@@ -370,3 +393,7 @@ def _is_duplicate(
 
 def _norm_words(text: str) -> tuple[str, ...]:
     return tuple(re.findall(r"\w+", text.lower()))
+
+
+def _unchanged(text: str) -> str:
+    return text

@@ -74,6 +74,9 @@ class SearchSettings:
     rerank_weight: float = 1.0  # late-interaction (MaxSim) second stage in hybrid mode; 0 = off
     rerank_depth: int = 20  # how many fused candidates the second stage reorders
     correct_typos: bool = True  # BM25 also searches an unknown word's one-edit correction
+    #: Misspelt words are corrected to corpus words before anything is searched ("side
+    #: efects" -> "side effects"); real English words are left alone (:mod:`qa.spelling`).
+    correct_spelling: bool = True
     abstain_threshold: float = 0.27
     #: A word of the question the corpus never uses is named in a caution above the passages
     #: when no passage token shown comes this close to it (cosine; :mod:`qa.coverage`).

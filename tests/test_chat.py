@@ -111,6 +111,13 @@ def test_follow_up_is_resolved_and_the_query_run_is_shown(service: ChatService) 
     assert "Pruning" in [c.section for c in turn.answer.citations]
 
 
+def test_a_corrected_question_says_what_was_searched(service: ChatService) -> None:
+    turn = service.respond("How often should I water tomato plantts?")
+    assert turn.answer is not None and not turn.answer.abstained
+    searched = "How often should I water tomato plants?"
+    assert f"Searching for: <q>{escape(searched)}</q>" in turn.reply_html
+
+
 SIDE = "What are the side effects of ketamine?"
 
 

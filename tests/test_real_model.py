@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,22 @@ def test_a_followup_with_its_own_topic_finds_that_topic(real_searcher: Searcher)
     )
     assert "ocd" in answer.effective_query
     assert "dissociation, dizziness, and nausea" in answer.citations[0].text
+
+
+def test_a_short_misspelt_question_is_answered_not_abstained_on(real_searcher: Searcher) -> None:
+    # The model reads "efects" as word pieces: 0.18 cosine, under the abstention threshold.
+    plain = Searcher(
+        real_searcher.index,
+        real_searcher.embedder,
+        replace(real_searcher.settings, correct_spelling=False),
+    )
+    assert plain.search("side efects").abstained
+    answer = real_searcher.search("side efects")
+    assert answer.question == "side efects" and answer.effective_query == "side effects"
+    assert not answer.abstained
+    assert any("dissociation, dizziness, and nausea" in c.text for c in answer.citations[:2])
+    # ... and a corrected word is not one "the articles never mention"
+    assert real_searcher.search("bipoler disorder, what does it involve").not_in_corpus == ()
 
 
 def test_a_word_the_articles_never_mention_is_named_and_a_synonym_is_not(
