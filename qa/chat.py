@@ -187,8 +187,7 @@ class ChatService:
         if withheld:
             return reply("crisis", "")
         try:
-            earlier = self.history(history)
-            answer = self.searcher.search(text, history=earlier, k=self.settings.k)
+            answer = self.searcher.search(text, history=self.history(history), k=self.settings.k)
         except InputError as error:
             return reply("error", message_html(str(error)))
         except Exception:
@@ -198,13 +197,12 @@ class ChatService:
             # After the resources, a crisis message's own search says nothing when it found
             # nothing; a later question of the visitor's own is told "not covered" as usual.
             silent = answer.abstained and not carried
-            body = "" if silent else answer_html(answer, self.titles, self.examples, earlier)
+            body = "" if silent else answer_html(answer, self.titles, self.examples)
             return reply("crisis", body, answer)
         self._log_gap(text, answer)
         if answer.abstained:
-            html = answer_html(answer, self.titles, self.examples, earlier)
-            return reply("not_covered", html, answer)
-        return reply("answer", answer_html(answer, self.titles, self.examples, earlier), answer)
+            return reply("not_covered", answer_html(answer, self.titles, self.examples), answer)
+        return reply("answer", answer_html(answer, self.titles, self.examples), answer)
 
     def history(self, turns: Sequence[Turn]) -> list[str]:
         """The earlier questions follow-up resolution sees: the last few that were answered.

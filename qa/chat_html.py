@@ -77,37 +77,27 @@ def card_html(citation: Citation) -> str:
     )
 
 
-def searching_for_html(answer: Answer, earlier: Sequence[str] = ()) -> str:
-    """The line that says a follow-up was read with what came before, shown only then.
+def searching_for_html(answer: Answer) -> str:
+    """The line that says what was searched, shown only when it is not the question as typed.
 
-    The searched query is the earlier context followed by the question as typed; the line
-    quotes the context alone ("Read with your earlier question: “What are the side effects of
-    ketamine?”"), since the visitor's own words are right above it. When the context is made
-    of ``earlier`` turns (the questions the search was given), each is quoted on its own
-    instead of glued to the next. A query of another shape is quoted whole."""
-    query, question = answer.effective_query, answer.question
-    if query == question:
+    A follow-up names the earlier questions it was read with, each quoted on its own ("Read
+    with your earlier questions: “What are the side effects of ketamine?”, then “do they go
+    away?”"); a corrected question says what was searched instead ("Searching for: “side
+    effects”"); a corrected follow-up says both."""
+    query = answer.effective_query
+    if query == answer.question:
         return ""
-    context = query[: -len(question)].rstrip() if question and query.endswith(question) else ""
-    if not context:
-        return f'<p class="qa-query">Searching for: <q>{escape(query)}</q></p>'
-    turns = _split_turns(context, earlier) or [context]
-    quoted = ", then ".join(f"<q>{escape(t)}</q>" for t in turns)
-    label = "question" if len(turns) == 1 else "questions"
-    return f'<p class="qa-query">Read with your earlier {label}: {quoted}</p>'
-
-
-def _split_turns(context: str, earlier: Sequence[str]) -> list[str]:
-    """``context`` as the earlier turns it is made of, in order (some may be left out), or []
-    when it is not made of whole turns (a long context is cut at its start)."""
-    turns: list[str] = []
-    at = 0
-    for turn in (" ".join(t.split()) for t in earlier):
-        end = at + len(turn)
-        if turn and context.startswith(turn, at) and context[end : end + 1] in ("", " "):
-            turns.append(turn)
-            at = end + 1
-    return turns if at >= len(context) else []
+    context = answer.context
+    searched = query[len(" ".join(context)) :].strip() if context else query
+    parts = []
+    if searched != answer.question:
+        parts.append(f"Searching for: <q>{escape(searched)}</q>")
+    if context:
+        quoted = ", then ".join(f"<q>{escape(t)}</q>" for t in context)
+        label = "question" if len(context) == 1 else "questions"
+        read = "read" if parts else "Read"
+        parts.append(f"{read} with your earlier {label}: {quoted}")
+    return f'<p class="qa-query">{", ".join(parts)}</p>'
 
 
 def not_in_corpus_html(answer: Answer) -> str:
@@ -134,17 +124,14 @@ def not_covered_html(titles: Sequence[str], examples: Sequence[str]) -> str:
     return "".join(parts)
 
 
-def answer_html(
-    answer: Answer, titles: Sequence[str], examples: Sequence[str], earlier: Sequence[str] = ()
-) -> str:
-    """An answer: the query line if rewritten (``earlier``: the questions the search was given
-    as history), then the source cards or the not-covered reply."""
+def answer_html(answer: Answer, titles: Sequence[str], examples: Sequence[str]) -> str:
+    """An answer: the query line if rewritten, then the source cards or the not-covered reply."""
     body = (
         not_covered_html(titles, examples)
         if answer.abstained
         else not_in_corpus_html(answer) + "".join(card_html(c) for c in answer.citations)
     )
-    return f'<div class="qa-answer">{searching_for_html(answer, earlier)}{body}</div>'
+    return f'<div class="qa-answer">{searching_for_html(answer)}{body}</div>'
 
 
 @lru_cache(maxsize=4)

@@ -312,6 +312,23 @@ def is_small_talk(text: str) -> bool:
     return len(words) <= 6 and all(w in _PLEASANTRY for w in words)
 
 
+def split_context(query: str, question: str, history: Sequence[str]) -> tuple[str, ...]:
+    """The earlier turns a resolved ``query`` puts before ``question``, in order (turns the
+    resolution left out are skipped); the context as one string when it is not made of whole
+    turns of ``history`` (cut at its start); () when the question stood alone."""
+    if query == question or not query.endswith(question):
+        return ()
+    context = query[: -len(question)].rstrip()
+    turns: list[str] = []
+    at = 0
+    for turn in history:
+        end = at + len(turn)
+        if turn and context.startswith(turn, at) and context[end : end + 1] in ("", " "):
+            turns.append(turn)
+            at = end + 1
+    return tuple(turns) if at >= len(context) else (context,)
+
+
 #: How much earlier context a resolved query keeps; the turn itself is always kept whole.
 CONTEXT_CHARS = 300
 

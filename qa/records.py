@@ -114,6 +114,11 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     candidates: tuple[Hit, ...] = ()  # every candidate considered, for staff; empty unless asked
     index_version: str = ""
-    #: Words of the question the corpus never uses ("pregnant"), as typed: the passages shown
+    #: Words of the question the corpus never uses ("pregnant"), as searched (a misspelling
+    #: corrected, "pregnent" -> "pregnant"; otherwise as typed): the passages shown
     #: cannot speak to them, and the reader is told so. Empty when abstained.
     not_in_corpus: tuple[str, ...] = ()
+    #: The earlier questions, as searched, that ``effective_query`` puts before this one (empty
+    #: when the question stood alone): the chat quotes them one by one. One string when the
+    #: context is not whole turns (a long one is cut at its start).
+    context: tuple[str, ...] = ()

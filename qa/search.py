@@ -13,7 +13,7 @@ import numpy as np
 from qa.coverage import uncovered_words
 from qa.embedders import Embedder, TokenEmbedder
 from qa.errors import EmptyQuestionError, InputError
-from qa.followup import new_topic, resolve_followup
+from qa.followup import new_topic, resolve_followup, split_context
 from qa.fusion import extend_dense, rank_candidates
 from qa.highlight import Highlighter
 from qa.index import CorpusIndex
@@ -113,13 +113,13 @@ class Searcher:
         # the answer still quotes the visitor's own words.
         spell = self._speller()
         cleaned = [spell(t) for t in typed]
+        histories = [
+            [spell(clean_question(h, s.max_query_chars)) for h in q.history if h.strip()]
+            for q in queries
+        ]
         effective = [
-            resolve_followup(
-                text, [spell(clean_question(h, s.max_query_chars)) for h in q.history if h.strip()]
-            )
-            if s.resolve_followups
-            else text
-            for text, q in zip(cleaned, queries, strict=True)
+            resolve_followup(text, history) if s.resolve_followups else text
+            for text, history in zip(cleaned, histories, strict=True)
         ]
         if not queries:
             return []
@@ -194,6 +194,7 @@ class Searcher:
                 k,
                 with_candidates,
             )
+            answer = replace(answer, context=split_context(effective[i], cleaned[i], histories[i]))
             if not answer.abstained:
                 # "is ketamine safe while pregnant?" in a corpus that never says "pregnant":
                 # the safety passages shown are the closest, and the reader is told what they

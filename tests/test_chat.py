@@ -122,31 +122,41 @@ SIDE = "What are the side effects of ketamine?"
 
 
 @pytest.mark.parametrize(
-    ("earlier", "effective", "line"),
+    ("typed", "effective", "context", "line"),
     [
         # one earlier question, quoted on its own
-        ([SIDE], f"{SIDE} do they go away?",
+        ("do they go away?", f"{SIDE} do they go away?", (SIDE,),
          f"Read with your earlier question: <q>{escape(SIDE)}</q>"),
         # a chain: each earlier question quoted apart, not glued into one
-        ([SIDE, "do they go away?"], f"{SIDE} do they go away? how long?",
+        ("how long?", f"{SIDE} do they go away? how long?", (SIDE, "do they go away?"),
          f"Read with your earlier questions: <q>{escape(SIDE)}</q>, then "
          "<q>do they go away?</q>"),
-        # a turn the resolution left out ("what about X?" replaces a refinement)
-        ([SIDE, "what about nausea?"], f"{SIDE} how long?",
-         f"Read with your earlier question: <q>{escape(SIDE)}</q>"),
-        # a context that is not whole turns (a long one is cut at its start): quoted whole
-        ([SIDE], "side effects of ketamine? how long?",
-         "Read with your earlier question: <q>side effects of ketamine?</q>"),
+        # a corrected question says what was searched
+        ("side efects", "side effects", (), "Searching for: <q>side effects</q>"),
+        # a corrected follow-up says both
+        ("what about anxeity?", "bipolar what about anxiety?", ("bipolar",),
+         "Searching for: <q>what about anxiety?</q>, read with your earlier question: "
+         "<q>bipolar</q>"),
     ],
 )
-def test_the_follow_up_line_quotes_each_earlier_question(
-    earlier: list[str], effective: str, line: str
+def test_the_query_line_says_what_was_searched_and_with_what(
+    typed: str, effective: str, context: tuple[str, ...], line: str
 ) -> None:
-    answer = Answer(question="how long?" if "how long?" in effective else "do they go away?",
-                    effective_query=effective, abstained=False, citations=())
-    assert searching_for_html(answer, earlier) == f'<p class="qa-query">{line}</p>'
+    answer = Answer(question=typed, effective_query=effective, abstained=False, citations=(),
+                    context=context)
+    assert searching_for_html(answer) == f'<p class="qa-query">{line}</p>'
     standalone = Answer(question=SIDE, effective_query=SIDE, abstained=False, citations=())
-    assert searching_for_html(standalone, earlier) == ""
+    assert searching_for_html(standalone) == ""
+
+
+def test_a_corrected_follow_up_names_the_earlier_question(service: ChatService) -> None:
+    first = service.respond("How often should I water tomato plantts?")
+    turn = service.respond("and prunning them?", [first])
+    assert turn.answer is not None
+    assert turn.answer.context == ("How often should I water tomato plants?",)
+    assert "Searching for: <q>and pruning them?</q>" in turn.reply_html
+    earlier = escape("How often should I water tomato plants?")
+    assert f"read with your earlier question: <q>{earlier}</q>" in turn.reply_html
 
 
 def test_history_skips_turns_that_ran_no_search(service: ChatService) -> None:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from qa.followup import content_words, is_followup, is_small_talk, resolve_followup
+from qa.followup import (
+    content_words,
+    is_followup,
+    is_small_talk,
+    resolve_followup,
+    split_context,
+)
 
 SIDE_EFFECTS = "What are the side effects of ketamine?"
 
@@ -155,3 +161,29 @@ def test_small_talk(text: str) -> None:
 )
 def test_questions_are_not_small_talk(text: str) -> None:
     assert not is_small_talk(text)
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "context"),
+    [
+        ([SIDE_EFFECTS], "do they go away?", (SIDE_EFFECTS,)),
+        ([SIDE_EFFECTS, "do they go away?"], "how long?", (SIDE_EFFECTS, "do they go away?")),
+        # "what about X?" replaced the refinement: the turn left out is skipped
+        ([SIDE_EFFECTS, "what about nausea?"], "and for ptsd?", (SIDE_EFFECTS,)),
+        # a question that stands alone has no context
+        ([SIDE_EFFECTS], "What is esketamine?", ()),
+        ([], "do they go away?", ()),
+    ],
+)
+def test_split_context_names_the_turns_a_follow_up_was_read_with(
+    history: list[str], question: str, context: tuple[str, ...]
+) -> None:
+    query = resolve_followup(question, history)
+    assert split_context(query, question, history) == context
+
+
+def test_a_context_cut_at_its_start_is_one_string() -> None:
+    history = ["why " * 100 + "is ketamine used for depression?"]
+    query = resolve_followup("do they go away?", history)
+    context = split_context(query, "do they go away?", history)
+    assert len(context) == 1 and history[0].endswith(context[0]) and context[0] != history[0]
