@@ -7,15 +7,19 @@ a one-edit correction of an unknown stem (:class:`qa.keywords.Speller`); this mo
 the words themselves, so that every retriever, the abstention and the caution see them.
 
 A word is corrected only when all of these hold, so that a real word the corpus lacks
-("pills", "pregnant", "cost") is left alone and named by the caution as before:
+("pills", "detox", "cost") is left alone and named by the caution as before:
 
 - it has five letters or more (one edit turns a short word into too many others), and is not
   a corpus word plus "s" (a plural, or "whats" typed without its apostrophe);
 - the corpus never uses it, and it is not an English word (pyspellchecker's English word list,
-  160,000 words, is how a word the corpus lacks, "detox", is told from a misspelling);
-- a word the corpus uses is one edit away: a letter added, dropped or two swapped, or one vowel
-  for another ("bipoler" -> "bipolar"), not any letter for any other ("recieve" is one
-  substitution from "relieve", and means something else). Of several, the most frequent.
+  160,000 words, is how a word the corpus lacks is told from a misspelling);
+- a word is one slip away that keeps its first letter: a letter added, dropped or two swapped,
+  or one vowel for another ("bipoler" -> "bipolar"), not any letter for any other ("recieve"
+  is one substitution from "relieve", and means something else).
+
+The word it becomes is the most frequent such corpus word; failing one, the most frequent such
+English word that the list has seen in use ("pregnent" -> "pregnant", "addictve" ->
+"addictive"), so the caution can name what the articles never mention.
 """
 
 from __future__ import annotations
@@ -24,10 +28,14 @@ import re
 from collections import Counter
 from collections.abc import Container, Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa.keywords import Speller
+
+if TYPE_CHECKING:
+    from spellchecker import SpellChecker
 
 _LETTERS = re.compile(r"[^\W\d_]+")  # a run of letters: "efects" in "side-efects?"
 _VOWELS = frozenset("aeiouy")
@@ -35,18 +43,30 @@ MIN_LENGTH = 5
 
 
 @lru_cache(maxsize=1)
-def english_words() -> frozenset[str]:
-    """pyspellchecker's English word list (loaded once, about 0.2 s)."""
+def _english() -> SpellChecker:
     from spellchecker import SpellChecker
 
-    return frozenset(SpellChecker(language="en").word_frequency.dictionary)
+    return SpellChecker(language="en", distance=1)
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """pyspellchecker's English word list (loaded once, about 0.2 s)."""
+    return frozenset(_english().word_frequency.dictionary)
+
+
+#: pyspellchecker gives words it has from word lists but never saw in use this count; a
+#: correction must have been seen more often ("benzos" is not "benzols").
+_LIST_ONLY = 50
 
 
 class QuerySpeller:
-    """Corrects misspelt words of a question to words of one corpus; ``known_words`` are real
-    words never corrected (by default :func:`english_words`)."""
+    """Corrects misspelt words of a question to words of one corpus or, failing those, English
+    words. ``known_words`` are real words never corrected (by default :func:`english_words`;
+    with another set, words are corrected to corpus words only)."""
 
     def __init__(self, texts: Iterable[str], known_words: Container[str] | None = None) -> None:
+        self._english = known_words is None  # English corrections only with the English list
         counts = Counter(w.lower() for text in texts for w in _LETTERS.findall(text))
         words = sorted(counts)
         self._vocab = {w: i for i, w in enumerate(words)}
@@ -63,17 +83,28 @@ class QuerySpeller:
         folded = word.lower()
         if len(folded) < MIN_LENGTH or folded in self._vocab or folded in self._known:
             return word
-        if folded.endswith("s") and folded[:-1] in self._vocab:
+        if folded.endswith("s") and (folded[:-1] in self._vocab or folded[:-1] in self._known):
             return word  # a plural or a possessive typed without its apostrophe ("whats")
-        for candidate in self._speller.candidates(folded, limit=5):
-            if _typing_slip(folded, candidate):
-                return candidate.capitalize() if word[0].isupper() else candidate
-        return word
+        found = [c for c in self._speller.candidates(folded, limit=5) if _typing_slip(folded, c)]
+        if not found and self._english:
+            english = _english()
+            counts = {c: english[c] for c in english.candidates(folded) or ()}
+            found = sorted(
+                (c for c, n in counts.items() if n > _LIST_ONLY and _typing_slip(folded, c)),
+                key=lambda c: -counts[c],
+            )
+        if not found:
+            return word
+        if word.isupper() and len(word) > 1:
+            return found[0].upper()
+        return found[0].capitalize() if word[0].isupper() else found[0]
 
 
 def _typing_slip(typed: str, word: str) -> bool:
     """Whether ``word`` is ``typed`` with a letter added, dropped or swapped with the next,
-    or one vowel put for another (the two are one edit apart)."""
+    or one vowel put for another, the first letter kept (the two are one edit apart)."""
+    if typed[:1] != word[:1]:
+        return False
     if len(typed) != len(word):
         return True  # an insertion or a deletion
     diff = [i for i, (a, b) in enumerate(zip(typed, word, strict=True)) if a != b]

@@ -37,6 +37,11 @@ def speller() -> QuerySpeller:
         ("Depresion?", "Depression?"),  # a capital is kept, and the punctuation
         ("side-efects, really", "side-effects, really"),
         ("sidde effcts", "side effects"),
+        ("SIDE EFECTS", "SIDE EFFECTS"),
+        # no corpus word is near: the English word the visitor meant
+        ("is it safe when pregnent", "is it safe when pregnant"),
+        ("recieve", "receive"),  # not "relieve": a consonant for a consonant is no slip
+        ("aproved", "approved"),  # not "proved": the first letter is kept
     ],
 )
 def test_misspellings_become_corpus_words(
@@ -51,10 +56,10 @@ def test_misspellings_become_corpus_words(
         "is it safe while pregnant",  # English words the corpus never uses are left alone
         "can you get hooked on pills",
         "detox",
-        "recieve",  # one substitution from "relieve", but not a vowel for a vowel
+        "benzos",  # pyspellchecker lists "benzols", but has never seen it in use
         "whats the point",  # a corpus word plus "s": a plural or a missing apostrophe
         "efcts",  # two edits from "effects"
-        "efect",  # one edit from no corpus word
+        "iffects",  # a vowel for a vowel, but the first letter: not "effects"
         "sde",  # a word under five letters is never corrected
         "zyxwvut",  # nothing near
         "",
@@ -62,6 +67,11 @@ def test_misspellings_become_corpus_words(
 )
 def test_real_words_and_far_misspellings_are_kept(speller: QuerySpeller, typed: str) -> None:
     assert speller.correct(typed) == typed
+
+
+def test_with_words_of_its_own_it_corrects_to_corpus_words_only() -> None:
+    speller = QuerySpeller(CORPUS, known_words={"side"})
+    assert speller.correct("side efects when pregnent") == "side effects when pregnent"
 
 
 def test_the_english_word_list_knows_common_words_and_not_misspellings() -> None:
