@@ -18,6 +18,7 @@ computed once per passage and cached; the cache is safe to share between threads
 from __future__ import annotations
 
 import bisect
+import re
 import threading
 from collections.abc import Callable
 
@@ -39,17 +40,16 @@ def sentence_credit(
     return np.bincount(owner[best], weights=sims.max(axis=1), minlength=groups)
 
 
-_BULLETS = ("- ", "* ", "• ", "– ", "— ")
+# A list item's marker: a bullet ("- ") or an enumerator ("5. ", "3) "), and the space after it.
+_MARKER = re.compile(r"(?:[-*•–—]|\d{1,2}[.)])[ \t]+")
 
 
 def _without_bullet(text: str, span: tuple[int, int]) -> tuple[int, int]:
-    """``span`` moved past a leading list bullet and the space after it, if it has one and
-    something follows."""
+    """``span`` moved past a leading list marker, if it has one and something follows."""
     start, end = span
-    if text.startswith(_BULLETS, start) and text[start + 2 : end].strip():
-        start += 2
-        while start < end and text[start].isspace():
-            start += 1
+    marker = _MARKER.match(text, start, end)
+    if marker is not None and text[marker.end() : end].strip():
+        start = marker.end()
     return start, end
 
 
@@ -67,7 +67,8 @@ class Highlighter:
         self, passage: Passage, qvec: np.ndarray, qtokens: np.ndarray | None = None
     ) -> tuple[int, int]:
         """The sentence of ``passage`` that answers the query, as offsets into its source,
-        without a list item's leading bullet ("- Quick Relief: ..." is marked from "Quick")."""
+        without a list item's leading marker ("- Quick Relief: ..." is marked from "Quick",
+        "5. Reduces Symptoms" from "Reduces")."""
         doc = self.index.documents[passage.doc_id]
         return _without_bullet(doc.text, self._best_span(passage, doc.text, qvec, qtokens))
 

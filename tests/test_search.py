@@ -3,6 +3,7 @@ abstention, de-duplication, verbatim citations and highlights, input limits, mod
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -106,7 +107,9 @@ def test_highlight_is_a_sentence_inside_the_passage(tiny_searcher: Searcher) -> 
             assert c.start <= a < b <= c.end
             text = tiny_searcher.index.documents[c.doc_id].text
             spans = sentence_spans(text, c.start, c.end) or [(c.start, c.end)]
-            assert any(b == end and text[start:a].strip() in ("", "-") for start, end in spans)
+            assert any(
+                b == end and re.fullmatch(r"(-|\d+\.)?\s*", text[start:a]) for start, end in spans
+            )
 
 
 def test_the_highlight_leaves_out_a_list_items_bullet(tmp_path: Path) -> None:
@@ -114,7 +117,7 @@ def test_the_highlight_leaves_out_a_list_items_bullet(tmp_path: Path) -> None:
     corpus.mkdir()
     (corpus / "bikes.txt").write_text(
         "Bicycle Care\n\nChecks Before a Ride\n\n"
-        "- Tyres: Pump the tyres to the pressure printed on their sidewall before every ride.\n"
+        "1. Tyres: Pump the tyres to the pressure printed on their sidewall before every ride.\n"
         "- Brakes: Squeeze both brake levers and make sure the pads grip the rim firmly.\n"
         "- Chain: Wipe the chain and add a drop of oil on each link when it squeaks.\n",
         encoding="utf-8",
@@ -129,6 +132,10 @@ def test_the_highlight_leaves_out_a_list_items_bullet(tmp_path: Path) -> None:
     text = index.documents[chained[0].doc_id].text
     assert text[a:b].startswith("Chain: Wipe the chain")
     assert text[a - 2 : a] == "- "
+    # an enumerated item is marked from its first word too
+    numbered = searcher.search("when are tyres pumped to the sidewall pressure?").citations[0]
+    a, b = numbered.highlight or (0, 0)
+    assert text[a - 3 : a] == "1. " and text[a:b].startswith("Tyres: Pump")
 
 
 def test_highlight_picks_the_sentence_with_the_question_words(tiny_searcher: Searcher) -> None:
