@@ -272,7 +272,7 @@ def questions_table(report: Mapping[str, Any], *, show_sweep: bool = False) -> s
             f"Recommended threshold {rec['threshold']:.2f} (most off-topic abstentions with at "
             f"most {sweep['max_false_abstention']} answerable wrongly abstained, on calibration)"
         )
-        low, high = rec.get("equally_good", (rec["threshold"], rec["threshold"]))
+        low, high = rec["equally_good"]
         if high > low:
             shipped = report["settings"]["abstain_threshold"]
             where = "inside" if low <= shipped <= high else "outside"

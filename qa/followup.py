@@ -271,22 +271,40 @@ def resolve_followup(question: str, history: Sequence[str]) -> str:
     "side effects? and ptsd?". Turns without a single content word ("hi", "thanks") carry no
     topic and are skipped.
     """
+    return resolve_context(question, history)[0]
+
+
+def resolve_context(question: str, history: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """:func:`resolve_followup`'s query, and the earlier turns it puts before the question, in
+    order (turns it left out are not there): () when the question stands alone, the kept
+    context as one string when a long one was cut at its start."""
     base = context = ""
+    turns: tuple[str, ...] = ()
     for turn in history:
         turn = turn.strip()
         if content_words(turn):
-            base, context = _resolve(turn, base, context)
-    if base:
-        return _resolve(question.strip(), base, context)[1]
-    return question.strip()
+            base, context, turns = _resolve(turn, base, context, turns)
+    question = question.strip()
+    if not base:
+        return question, ()
+    _, query, turns = _resolve(question, base, context, turns)
+    if query == question:
+        return query, ()
+    kept = query[: -len(question)].rstrip()
+    earlier = turns[:-1]
+    return query, earlier if " ".join(earlier) == kept else (kept,)
 
 
-def _resolve(turn: str, base: str, context: str) -> tuple[str, str]:
-    """(last standalone question, resolved query) after ``turn``."""
+def _resolve(
+    turn: str, base: str, context: str, turns: tuple[str, ...]
+) -> tuple[str, str, tuple[str, ...]]:
+    """(last standalone question, resolved query, the turns it joins) after ``turn``."""
     if not base or not is_followup(turn):
-        return turn, turn
+        return turn, turn, (turn,)
     new_topic = _CONTINUATION.match(turn) is not None and bool(content_words(turn))
-    return base, _join(base if new_topic else context, turn)
+    if new_topic:
+        return base, _join(base, turn), (base, turn)
+    return base, _join(context, turn), (*turns, turn)
 
 
 _PLEASANTRY = frozenset(
@@ -310,23 +328,6 @@ def is_small_talk(text: str) -> bool:
     if not words:  # only emoji or punctuation ("👍", ":)"), not an empty message
         return bool(text.strip()) and len(text.strip()) <= 12
     return len(words) <= 6 and all(w in _PLEASANTRY for w in words)
-
-
-def split_context(query: str, question: str, history: Sequence[str]) -> tuple[str, ...]:
-    """The earlier turns a resolved ``query`` puts before ``question``, in order (turns the
-    resolution left out are skipped); the context as one string when it is not made of whole
-    turns of ``history`` (cut at its start); () when the question stood alone."""
-    if query == question or not query.endswith(question):
-        return ()
-    context = query[: -len(question)].rstrip()
-    turns: list[str] = []
-    at = 0
-    for turn in history:
-        end = at + len(turn)
-        if turn and context.startswith(turn, at) and context[end : end + 1] in ("", " "):
-            turns.append(turn)
-            at = end + 1
-    return tuple(turns) if at >= len(context) else (context,)
 
 
 #: How much earlier context a resolved query keeps; the turn itself is always kept whole.

@@ -44,7 +44,7 @@ def sentence_credit(
 _MARKER = re.compile(r"(?:[-*•–—]|\d{1,2}[.)])[ \t]+")
 
 
-def _without_bullet(text: str, span: tuple[int, int]) -> tuple[int, int]:
+def _without_marker(text: str, span: tuple[int, int]) -> tuple[int, int]:
     """``span`` moved past a leading list marker, if it has one and something follows."""
     start, end = span
     marker = _MARKER.match(text, start, end)
@@ -70,7 +70,7 @@ class Highlighter:
         without a list item's leading marker ("- Quick Relief: ..." is marked from "Quick",
         "5. Reduces Symptoms" from "Reduces")."""
         doc = self.index.documents[passage.doc_id]
-        return _without_bullet(doc.text, self._best_span(passage, doc.text, qvec, qtokens))
+        return _without_marker(doc.text, self._best_span(passage, doc.text, qvec, qtokens))
 
     def _best_span(
         self, passage: Passage, text: str, qvec: np.ndarray, qtokens: np.ndarray | None

@@ -13,7 +13,7 @@ import numpy as np
 from qa.coverage import uncovered_words
 from qa.embedders import Embedder, TokenEmbedder
 from qa.errors import EmptyQuestionError, InputError
-from qa.followup import new_topic, resolve_followup, split_context
+from qa.followup import new_topic, resolve_context
 from qa.fusion import extend_dense, rank_candidates
 from qa.highlight import Highlighter
 from qa.index import CorpusIndex
@@ -117,10 +117,11 @@ class Searcher:
             [spell(clean_question(h, s.max_query_chars)) for h in q.history if h.strip()]
             for q in queries
         ]
-        effective = [
-            resolve_followup(text, history) if s.resolve_followups else text
+        resolutions = [
+            resolve_context(text, history) if s.resolve_followups else (text, ())
             for text, history in zip(cleaned, histories, strict=True)
         ]
+        effective = [query for query, _ in resolutions]
         if not queries:
             return []
         # The best sentence is judged against the visitor's own words as well as the resolved
@@ -148,7 +149,8 @@ class Searcher:
         if resolved:
             focus[resolved] += encoded[len(effective) :]
         searched, keyword_texts = qvecs, list(effective)
-        if s.emphasise_followups and resolved:
+        emphasised = set(resolved) if s.emphasise_followups else set()
+        if emphasised:
             # "how is it given?" after "does ketamine help with addiction?": searched as the
             # resolved question alone, the earlier topic outweighs the visitor's own words and
             # [1] is about addiction. Each retriever gets the follow-up's words a second time
@@ -179,7 +181,7 @@ class Searcher:
                 keyword_results[i],
                 mode,
                 qtokens[i],
-                judged=qvecs[i] if searched is not qvecs and effective[i] != cleaned[i] else None,
+                judged=qvecs[i] if i in emphasised else None,
             )
             # "what about for teenagers?" after "is it safe?" is searched with the earlier
             # question, whose passages would then read as an answer about teenagers: when the
@@ -194,7 +196,7 @@ class Searcher:
                 k,
                 with_candidates,
             )
-            answer = replace(answer, context=split_context(effective[i], cleaned[i], histories[i]))
+            answer = replace(answer, context=resolutions[i][1])
             if not answer.abstained:
                 # "is ketamine safe while pregnant?" in a corpus that never says "pregnant":
                 # the safety passages shown are the closest, and the reader is told what they

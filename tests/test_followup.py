@@ -8,8 +8,8 @@ from qa.followup import (
     content_words,
     is_followup,
     is_small_talk,
+    resolve_context,
     resolve_followup,
-    split_context,
 )
 
 SIDE_EFFECTS = "What are the side effects of ketamine?"
@@ -175,15 +175,14 @@ def test_questions_are_not_small_talk(text: str) -> None:
         ([], "do they go away?", ()),
     ],
 )
-def test_split_context_names_the_turns_a_follow_up_was_read_with(
+def test_resolution_names_the_turns_a_follow_up_was_read_with(
     history: list[str], question: str, context: tuple[str, ...]
 ) -> None:
     query = resolve_followup(question, history)
-    assert split_context(query, question, history) == context
+    assert resolve_context(question, history) == (query, context)
 
 
 def test_a_context_cut_at_its_start_is_one_string() -> None:
     history = ["why " * 100 + "is ketamine used for depression?"]
-    query = resolve_followup("do they go away?", history)
-    context = split_context(query, "do they go away?", history)
+    _, context = resolve_context("do they go away?", history)
     assert len(context) == 1 and history[0].endswith(context[0]) and context[0] != history[0]
