@@ -45,8 +45,9 @@ EVAL_MODES = (*MODES, "hybrid-rrf", "hybrid-convex")
 @click.option("--alpha", type=click.FloatRange(0, 1), default=None,
               help="BEIR: weight of the dense score in convex fusion [the engine's setting].")
 @click.option("--rerank-weight", type=click.FloatRange(0, 100), default=None,
-              help="Weight of the second stage (MaxSim re-ranking) in hybrid modes; 0 turns it "
-                   "off [the engine's or the corpus's setting].")
+              help="Weight of MaxSim against the fused score in the second stage, in place of "
+                   "learned weights (qa eval fit); 0 turns the stage off [the engine's or the "
+                   "corpus's setting].")
 @click.option("--split-passages", is_flag=True,
               help="BEIR: cut documents into the engine's passages (a document scores as its "
                    "best passage) instead of one unit per document.")
@@ -188,8 +189,8 @@ def _run_questions(questions_file: Path, modes: Sequence[str], k: int | None,
     overrides: dict[str, Any] = {"mode": modes[0]} if modes else {}
     if threshold is not None:
         overrides["abstain_threshold"] = threshold
-    if rerank_weight is not None:
-        overrides["rerank_weight"] = rerank_weight
+    if rerank_weight is not None:  # the fixed sum at this weight, not the learned one
+        overrides.update(rerank_weight=rerank_weight, rerank_features=())
     # The corpus's calibrated settings (its .qa-search.json), with the command's overrides.
     settings = replace(corpus_search_settings(corpus_dir), **overrides)
     searcher = open_searcher(corpus_dir, index_dir, embedder=default_embedder(),
@@ -208,10 +209,13 @@ def _run_questions(questions_file: Path, modes: Sequence[str], k: int | None,
 def questions_table(report: Mapping[str, Any], *, show_sweep: bool = False) -> str:
     """Summary per split, the misses with what was shown instead, and the threshold advice."""
     s = report["settings"]
+    learned = s.get("rerank_features")
+    reranker = (f"learned re-ranker ({', '.join(f'{k} {v:+g}' for k, v in learned.items())})"
+                if learned and s.get("rerank_weight", 0.0) > 0
+                else f"re-ranker weight {s.get('rerank_weight', 0.0)}")
     lines = [
-        f"mode {s['mode']}, threshold {s['abstain_threshold']}, re-ranker weight "
-        f"{s.get('rerank_weight', 0.0)}, {s['k']} passages shown, "
-        f"index {report['index_version']}",
+        f"mode {s['mode']}, threshold {s['abstain_threshold']}, {reranker}, "
+        f"{s['k']} passages shown, index {report['index_version']}",
         "",
         f"{'':<12} {'answerable':>10} {'':>27} {'wrongly':>9}   abstained on not covered",
         f"{'split':<12} {'n':>10} {'hit@1':>6} {'hit@3':>6} {'hit@5':>6} {'MRR@5':>6} "
@@ -321,6 +325,65 @@ def sweep_table(
 
 
 # --- diffs -----------------------------------------------------------------------------------
+
+
+@eval_command.command("fit")
+@click.option("--questions", "questions_file", required=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="Labelled questions (JSONL); only the --split ones are learned from.")
+@click.option("--split", default="calibration", show_default=True,
+              help="The split learned from; the others measure the result.")
+@click.option("--c", "c", type=click.FloatRange(1e-6, 1e6), default=None,
+              help="Inverse regularisation strength of the logistic regression [default: 0.1].")
+@click.option("--write", is_flag=True,
+              help="Store the weights in the corpus's settings file (.qa-search.json).")
+@corpus_option
+@index_option
+@translate_errors
+def fit_command(questions_file: Path, split: str, c: float | None, write: bool,
+                corpus_dir: Path, index_dir: Path) -> None:
+    """Learn the second stage's weights from labelled questions and show what they change.
+
+    Prints the weights, then hit@1 and hit@3 per split with the corpus's current settings and
+    with the learned weights. With --write, the corpus's settings file gets them
+    ("rerank_features"), its other settings kept."""
+    from qa.api import corpus_search_settings, open_searcher
+    from qa.embedders import default_embedder
+    from qa.learn import DEFAULT_C, fit_weights
+    from qa.questions import evaluate_questions, load_questions
+    from qa.search import Searcher
+    from qa.settings import CORPUS_SETTINGS_FILE
+
+    questions = load_questions(questions_file)
+    current = corpus_search_settings(corpus_dir)
+    searcher = open_searcher(corpus_dir, index_dir, embedder=default_embedder(),
+                             search_settings=current, progress=True, say=_say)
+    fitted = fit_weights(searcher, questions, split=split, c=DEFAULT_C if c is None else c)
+    click.echo(f"Learned from {fitted.questions} {split} questions ({fitted.candidates} "
+               f"candidates, {fitted.relevant} relevant); left out, no evidence among the "
+               f"candidates: {', '.join(fitted.left_out) or 'none'}")
+    click.echo("weights: " + ", ".join(f"{k} {v:+.3f}" for k, v in fitted.weights.items()))
+    learned = replace(current, rerank_features=tuple(fitted.weights.items()))
+    reports = [
+        evaluate_questions(Searcher(searcher.index, searcher.embedder, settings), questions)
+        ["summary"] for settings in (current, learned)
+    ]
+    click.echo(f"{'split':<12} {'n':>4}  {'hit@1 now':>9} {'learned':>8}  "
+               f"{'hit@3 now':>9} {'learned':>8}")
+    for name, row in reports[0].items():
+        new = reports[1][name]
+        click.echo(f"{name:<12} {row['answerable']:>4}  {_share(row['hit@1']):>9} "
+                   f"{_share(new['hit@1']):>8}  {_share(row['hit@3']):>9} "
+                   f"{_share(new['hit@3']):>8}")
+    if write:
+        path = corpus_dir / CORPUS_SETTINGS_FILE
+        data = _read_report(path) if path.exists() else {}
+        data["rerank_features"] = fitted.weights
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
+                             encoding="utf-8")
+        temporary.replace(path)
+        _say(f"Wrote the weights to {path}")
 
 
 @eval_command.command("diff")

@@ -57,6 +57,9 @@ CANDIDATE_HEADERS: tuple[str, ...] = (
     "fused rank",
     "MaxSim score",
     "MaxSim rank",
+    "own-words dense",
+    "own-words MaxSim",
+    "second-stage score",
     "order",
     "cleared",
 )
@@ -71,8 +74,12 @@ class CandidateRow:
     cosine with the resolved question, while ``dense_rank`` comes from the search that counts
     the visitor's own words twice, so the two can disagree in order. ``fused_*`` is the first
     stage's fusion, ``maxsim_*`` the second stage's token match (None past its depth or when it
-    is off); ``order`` is the strategy's final order before the threshold, de-duplication and k
-    were applied, and ``status`` says which of those kept a candidate out of the answer.
+    is off). A follow-up's ``own_*`` scores are those of the visitor's own words alone (for a
+    question without history they equal dense and MaxSim), and ``reranked_score`` is what the
+    second stage ordered by, the weighted sum of the standardised features (:mod:`qa.rerank`);
+    all three are None where the second stage did not run. ``order`` is the strategy's final
+    order before the threshold, de-duplication and k were applied, and ``status`` says which of
+    those kept a candidate out of the answer.
     """
 
     passage_id: str
@@ -88,6 +95,9 @@ class CandidateRow:
     fused_rank: int | None
     maxsim_score: float | None
     maxsim_rank: int | None
+    own_dense_score: float | None
+    own_maxsim_score: float | None
+    reranked_score: float | None
     order: int
     final_rank: int | None
     cleared: bool
@@ -110,6 +120,9 @@ class CandidateRow:
             self.fused_rank,
             _round(self.maxsim_score),
             self.maxsim_rank,
+            _round(self.own_dense_score),
+            _round(self.own_maxsim_score),
+            _round(self.reranked_score),
             self.order,
             self.cleared,
         ]
@@ -156,6 +169,9 @@ def candidate_rows(answer: Answer, k: int) -> list[CandidateRow]:
                 fused_rank=hit.ranks.get("fused"),
                 maxsim_score=hit.scores.get("maxsim"),
                 maxsim_rank=hit.ranks.get("maxsim"),
+                own_dense_score=hit.scores.get("dense_own"),
+                own_maxsim_score=hit.scores.get("maxsim_own"),
+                reranked_score=hit.scores.get("reranked"),
                 order=hit.rank,
                 final_rank=final_rank,
                 cleared=hit.cleared,

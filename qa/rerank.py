@@ -12,6 +12,11 @@ z(maxsim)``, both standardised over those candidates (so the weight does not dep
 score's scale); candidates past the depth keep their place. Abstention is still judged on the
 dense cosine: re-ranking only reorders.
 
+With labelled questions, the sum becomes a learned one: ``sum_f w_f * z(f)`` over the
+:data:`FEATURES` of each candidate, the weights fitted by logistic regression on the calibration
+split (:mod:`qa.learn`, ``qa eval fit``), a linear learning-to-rank model of the kind LETOR
+baselines use (Liu, 2009), small enough (six weights) to learn from fifty-odd questions.
+
 Token vectors are stored with the index in float16 (about 50 KB per passage of MiniLM's ~64
 tokens) and held in float32 once loaded (100 KB: numpy converts float16 slowly, and doing it per
 query cost more than the rest of the search): fine for thousands of passages; turn them off
@@ -20,10 +25,17 @@ query cost more than the rest of the search): fine for thousands of passages; tu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+
+#: What the second stage can weigh, per candidate: the first stage's fused score, the
+#: question's dense cosine and BM25 score (0 when BM25 did not propose it), and its MaxSim. A
+#: follow-up is searched as its resolved question; the ``_own`` features score the visitor's
+#: own words alone ("can it be taken as a pill"), which the earlier topic otherwise outweighs.
+#: For a question without history they equal their plain counterparts.
+FEATURES = ("fused", "dense", "bm25", "maxsim", "dense_own", "maxsim_own")
 
 TOKENS_FILE = "token_vectors.npy"
 OFFSETS_FILE = "token_offsets.npy"
@@ -103,15 +115,33 @@ def standardise(values: np.ndarray) -> np.ndarray:
 
 
 def rerank_order(
-    fused: np.ndarray, late: np.ndarray, weight: float
+    features: Mapping[str, np.ndarray], weights: Mapping[str, float]
 ) -> tuple[np.ndarray, np.ndarray]:
     """The new order of candidates (indices, best first) and their combined scores,
-    ``z(fused) + weight * z(late)``; ties keep the fused order."""
-    combined = standardise(fused.astype(np.float64)) + weight * standardise(
-        late.astype(np.float64)
+    ``sum_f weights[f] * z(features[f])``; ties keep the given order."""
+    combined = sum(
+        (weight * standardise(np.asarray(features[name], dtype=np.float64))
+         for name, weight in weights.items() if weight),
+        np.zeros(len(next(iter(features.values())))),
     )
     order = np.argsort(-combined, kind="stable")
     return order, combined
+
+
+def rerank_head(
+    order: Sequence[tuple[int, float]],
+    features: Mapping[str, np.ndarray],
+    weights: Mapping[str, float],
+) -> list[tuple[int, float]]:
+    """A first-stage order of (row, score) whose first ``len(features[...])`` rows (the head)
+    are re-ranked by :func:`rerank_order`; the rest keep their place, scored under the last
+    re-ranked row."""
+    depth = len(next(iter(features.values())))
+    head = order[:depth]
+    new, combined = rerank_order(features, weights)
+    floor = float(combined.min()) if depth else 0.0
+    tail = [(row, floor - n) for n, (row, _) in enumerate(order[depth:], start=1)]
+    return [(head[i][0], float(combined[i])) for i in new] + tail
 
 
 def rerank_candidates(
@@ -128,12 +158,8 @@ def rerank_candidates(
     if len(head) < 2 or weight <= 0:
         return list(order), {}
     late = maxsim_many(query_tokens, [tokens_of(row) for row, _ in head])
-    new, combined = rerank_order(np.array([score for _, score in head]), late, weight)
+    fused = np.array([score for _, score in head])
+    new = rerank_head(order, {"fused": fused, "maxsim": late}, {"fused": 1.0, "maxsim": weight})
     late_rank = {int(i): n for n, i in enumerate(np.argsort(-late, kind="stable"), start=1)}
-    floor = float(combined.min())
-    tail = [(row, floor - n) for n, (row, _) in enumerate(order[depth:], start=1)]
-    return (
-        [(head[i][0], float(combined[i])) for i in new] + tail,
-        {head[i][0]: (late_rank[i], float(late[i])) for i in range(len(head))},
-    )
+    return new, {head[i][0]: (late_rank[i], float(late[i])) for i in range(len(head))}
 

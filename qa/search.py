@@ -18,7 +18,7 @@ from qa.fusion import extend_dense, rank_candidates
 from qa.highlight import Highlighter
 from qa.index import CorpusIndex
 from qa.records import Answer, Citation, Hit, Passage
-from qa.rerank import rerank_candidates
+from qa.rerank import maxsim_many, rerank_head
 from qa.settings import MODES, Mode, SearchSettings
 from qa.spelling import QuerySpeller
 
@@ -146,8 +146,10 @@ class Searcher:
             encoded = self.embedder.encode(texts, "query")
         qvecs = encoded[: len(effective)]
         focus = qvecs.copy()
+        own = qvecs.copy()  # the visitor's own words, for the second stage's "_own" features
         if resolved:
             focus[resolved] += encoded[len(effective) :]
+            own[resolved] = encoded[len(effective) :]
         searched, keyword_texts = qvecs, list(effective)
         emphasised = set(resolved) if s.emphasise_followups else set()
         if emphasised:
@@ -182,6 +184,7 @@ class Searcher:
                 mode,
                 qtokens[i],
                 judged=qvecs[i] if i in emphasised else None,
+                own=(own[i], own_tokens[i]),
             )
             # "what about for teenagers?" after "is it safe?" is searched with the earlier
             # question, whose passages would then read as an answer about teenagers: when the
@@ -253,9 +256,12 @@ class Searcher:
         mode: Mode,
         qtokens: np.ndarray | None = None,
         judged: np.ndarray | None = None,
+        own: tuple[np.ndarray, np.ndarray | None] | None = None,
     ) -> list[Hit]:
         """Every passage either retriever proposed, with each stage's scores and ranks: "dense",
-        "bm25", "fused" (first stage) and, when re-ranked, "maxsim" and "reranked".
+        "bm25", "fused" (first stage) and, when re-ranked, "maxsim", "reranked" and the
+        follow-up features "dense_own" and "maxsim_own" (of ``own``, the visitor's own words'
+        vector and tokens; :data:`qa.rerank.FEATURES`).
 
         The "dense" score, on which abstention is judged, is the cosine with ``judged`` when
         given (a follow-up searched with its own words emphasised is still judged as the
@@ -283,13 +289,12 @@ class Searcher:
         )
         fused = {row: (rank, float(score)) for rank, (row, score) in enumerate(order, start=1)}
         late: dict[int, tuple[int, float]] = {}
-        if qtokens is not None and self.index.tokens is not None:
-            order, late = rerank_candidates(
-                order,
-                qtokens,
-                self.index.tokens.get,
-                self.settings.rerank_weight,
-                self.settings.rerank_depth,
+        extra: dict[int, dict[str, float]] = {}
+        if qtokens is not None:
+            own_vec, own_tokens = own if own is not None else (qvec, qtokens)
+            order, late, extra = self._second_stage(
+                order, qtokens, own_vec, qtokens if own_tokens is None else own_tokens,
+                cosine, bm25_score,
             )
         threshold = self.settings.abstain_threshold
         hits = []
@@ -305,6 +310,7 @@ class Searcher:
             if row in late:
                 ranks["maxsim"], scores["maxsim"] = late[row]
                 ranks["reranked"], scores["reranked"] = rank, float(score)
+                scores.update(extra[row])
             hits.append(
                 Hit(
                     passage=passages[row],
@@ -316,6 +322,42 @@ class Searcher:
                 )
             )
         return hits
+
+    def _second_stage(
+        self,
+        order: list[tuple[int, float]],
+        qtokens: np.ndarray,
+        own_vec: np.ndarray,
+        own_tokens: np.ndarray,
+        cosine: dict[int, float],
+        bm25_score: dict[int, float],
+    ) -> tuple[list[tuple[int, float]], dict[int, tuple[int, float]], dict[int, dict[str, float]]]:
+        """The first ``rerank_depth`` candidates of ``order`` re-ranked on the weighted
+        :data:`qa.rerank.FEATURES` (the rest keep their place); each re-ranked row's MaxSim as
+        (rank, score), and its follow-up features by name."""
+        head = order[: self.settings.rerank_depth]
+        if len(head) < 2:
+            return order, {}, {}
+        assert self.index.tokens is not None  # for mypy: _reranks checked it
+        rows = np.array([row for row, _ in head], dtype=np.int64)
+        tokens = [self.index.tokens.get(int(row)) for row in rows]
+        maxsim = maxsim_many(qtokens, tokens)
+        features = {
+            "fused": np.array([score for _, score in head]),
+            "dense": np.array([cosine[int(row)] for row in rows]),
+            "bm25": np.array([bm25_score.get(int(row), 0.0) for row in rows]),
+            "maxsim": maxsim,
+            "dense_own": self.index.dense.similarity(own_vec, rows).astype(np.float64),
+            "maxsim_own": maxsim if own_tokens is qtokens else maxsim_many(own_tokens, tokens),
+        }
+        new = rerank_head(order, features, self.settings.reranker_weights())
+        late_rank = {int(i): n for n, i in enumerate(np.argsort(-maxsim, kind="stable"), start=1)}
+        late = {int(row): (late_rank[n], float(maxsim[n])) for n, row in enumerate(rows)}
+        extra = {
+            int(row): {name: float(features[name][n]) for name in ("dense_own", "maxsim_own")}
+            for n, row in enumerate(rows)
+        }
+        return new, late, extra
 
     def _answer(
         self,

@@ -59,7 +59,9 @@ class SearchSettings:
     apart from ``k``, the number of passages shown. The first ``rerank_depth`` fused candidates
     are re-ranked by ``z(fused) + rerank_weight * z(MaxSim)`` (:mod:`qa.rerank`); the weight 1
     gives both signals equal say, chosen before any tuning, and was then checked on NFCorpus and
-    the question set (README, Quality). ``abstain_threshold`` is a cosine similarity
+    the question set (README, Quality). ``rerank_features``, when given, replaces that sum by
+    weights learned from labelled questions for each feature of :data:`qa.rerank.FEATURES`
+    (``qa eval fit``; :mod:`qa.learn`). ``abstain_threshold`` is a cosine similarity
     between the question and a passage (calibrated on the labelled question set, see
     ``qa eval --sweep``): passages under it do not count as answering the question.
     """
@@ -73,6 +75,10 @@ class SearchSettings:
     hubness_weight: float = 0.0  # CSLS-style correction of dense scores in hybrid modes
     rerank_weight: float = 1.0  # late-interaction (MaxSim) second stage in hybrid mode; 0 = off
     rerank_depth: int = 20  # how many fused candidates the second stage reorders
+    #: Learned weights of the second stage, (feature, weight) pairs, used in place of the fixed
+    #: sum above (``rerank_weight`` 0 still turns the stage off). In a settings file, an object:
+    #: {"fused": 0.39, "maxsim": 0.56, ...}.
+    rerank_features: tuple[tuple[str, float], ...] = ()
     correct_typos: bool = True  # BM25 also searches an unknown word's one-edit correction
     #: Misspelt words are corrected to corpus words before anything is searched ("side
     #: efects" -> "side effects"); real English words are left alone (:mod:`qa.spelling`).
@@ -110,6 +116,26 @@ class SearchSettings:
             value = getattr(self, name)
             if not low <= value <= high:
                 raise InputError(f"{name} must be between {low:g} and {high:g}, not {value!r}")
+        from qa.rerank import FEATURES
+
+        for feature, weight in self.rerank_features:
+            if feature not in FEATURES:
+                raise InputError(
+                    f"rerank_features: unknown feature {feature!r}; known: {', '.join(FEATURES)}"
+                )
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not (
+                -1e6 <= weight <= 1e6
+            ):
+                raise InputError(f"rerank_features: {feature} needs a number, not {weight!r}")
+        if len({f for f, _ in self.rerank_features}) != len(self.rerank_features):
+            raise InputError("rerank_features: a feature is given twice")
+
+    def reranker_weights(self) -> dict[str, float]:
+        """The second stage's weight per feature: the learned ones, else fused and MaxSim
+        with ``rerank_weight``."""
+        if self.rerank_features:
+            return {feature: float(weight) for feature, weight in self.rerank_features}
+        return {"fused": 1.0, "maxsim": self.rerank_weight}
 
 
 #: The file, inside a corpus folder, that holds the search settings calibrated for that corpus.
@@ -136,6 +162,11 @@ def search_settings_from(data: dict[str, Any], source: str = "settings") -> Sear
     if unknown:
         raise InputError(f"{source}: unknown search setting(s) {', '.join(unknown)}")
     defaults = SearchSettings()
+    features = values.get("rerank_features")
+    if features is not None:
+        if not isinstance(features, dict):
+            raise InputError(f'{source}: rerank_features must be an object {{"feature": weight}}')
+        values["rerank_features"] = tuple(features.items())
     for key, value in values.items():
         expected = type(getattr(defaults, key))
         if expected is float and isinstance(value, int) and not isinstance(value, bool):

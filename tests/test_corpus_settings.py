@@ -10,6 +10,7 @@ import pytest
 from qa.api import corpus_search_settings, corpus_settings_for, open_searcher
 from qa.errors import InputError
 from qa.index import corpus_fingerprint
+from qa.rerank import FEATURES
 from qa.settings import CORPUS_SETTINGS_FILE, CORPUS_TITLES_FILE, SearchSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,10 @@ def test_the_file_overrides_some_settings_and_notes_are_ignored(tmp_path: Path) 
         ({"candidate_depth": 0}, "candidate_depth must be between"),
         ({"alpha": 1.5}, "alpha must be between 0 and 1"),
         ({"max_query_chars": 0}, "max_query_chars must be between"),
+        ({"rerank_features": [["fused", 1]]}, "rerank_features must be an object"),
+        ({"rerank_features": {"cosine": 1}}, "unknown feature 'cosine'"),
+        ({"rerank_features": {"bm25": "high"}}, "bm25 needs a number"),
+        ({"rerank_features": {"bm25": True}}, "bm25 needs a number"),
         ([1, 2], "JSON object"),
     ],
 )
@@ -77,6 +82,15 @@ def test_the_default_corpus_ships_calibrated_settings() -> None:
     settings = corpus_search_settings(ROOT / "corpus")
     assert settings != SearchSettings()
     assert 0 < settings.abstain_threshold < 1
+    assert set(settings.reranker_weights()) == set(FEATURES)  # learned (qa eval fit)
+
+
+def test_learned_weights_are_read_as_an_object_and_replace_the_fixed_sum(tmp_path: Path) -> None:
+    assert SearchSettings(rerank_weight=2.0).reranker_weights() == {"fused": 1.0, "maxsim": 2.0}
+    write(tmp_path, {"rerank_features": {"maxsim": 0.5, "bm25": -1}})
+    settings = corpus_search_settings(tmp_path)
+    assert settings.rerank_features == (("maxsim", 0.5), ("bm25", -1))
+    assert settings.reranker_weights() == {"maxsim": 0.5, "bm25": -1.0}
 
 
 def test_titles_file_names_documents_without_a_title_line(

@@ -109,6 +109,14 @@ def test_rows_carry_each_retrievers_scores_ranks_and_the_cleared_flag(searcher: 
     assert rows[0].section == "Watering" and rows[0].final_rank == 1
     assert len(rows[0].cells()) == len(CANDIDATE_HEADERS)
     assert any(not r.cleared for r in rows)  # the table shows what abstention would drop
+    # The second stage's evidence: what it ordered by, and (no history) own words = question.
+    head = [r for r in rows if r.maxsim_rank is not None]
+    assert [r.reranked_score for r in head] == sorted(
+        (r.reranked_score for r in head), reverse=True  # type: ignore[arg-type]
+    )
+    assert all(r.own_maxsim_score == pytest.approx(r.maxsim_score) for r in head)
+    assert all(r.reranked_score is None and r.own_dense_score is None
+               for r in rows if r.maxsim_rank is None)
 
 
 def test_status_tells_a_near_duplicate_from_a_candidate_beyond_k(searcher: Searcher) -> None:

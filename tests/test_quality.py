@@ -1,16 +1,18 @@
 """Retrieval quality on the labelled question set, with the real model: a regression fails CI.
 
 The floors sit a few points under the figures measured with the engine as shipped (second stage
-on, the corpus's settings; evidence as pooled-judged, see tests/data/README.md):
+on with the weights learned from the calibration split, the corpus's settings; evidence as
+pooled-judged, see tests/data/README.md):
 
     split        n   hit@1  hit@3  hit@5
-    all        158   0.690  0.848  0.899   off-topic abstained 1.0, false abstention 0.006
-    holdout     38   0.763  0.842  0.947
-    test        64   0.562  0.797  0.844   (written blind, never tuned on)
-    follow-ups  60   0.633  0.767  0.817   (0.383 0.567 0.667 without emphasise_followups)
+    all        158   0.741  0.886  0.937   off-topic abstained 1.0, false abstention 0
+    holdout     38   0.816  0.868  0.947
+    test        64   0.641  0.875  0.922   (written blind, never tuned on)
+    follow-ups  60   0.700  0.833  0.900   (0.383 0.567 0.667 without emphasise_followups)
 
-so losing two or three answers fails. They are below the issue's targets (hit@1 0.85, hit@3
-0.95): see the closing note of issue 2 for why and what would close the gap.
+(with the fixed second stage, z(fused) + z(MaxSim): all 0.696 0.861 0.918, holdout 0.763 0.868,
+test 0.578 0.812), so losing two or three answers fails. They are below the issue's targets
+(hit@1 0.85, hit@3 0.95): see the closing note of issue 2 for why and what would close the gap.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from qa.api import open_searcher
+from qa.learn import fit_weights
 from qa.questions import evaluate_questions, load_questions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,19 +31,23 @@ pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="module")
-def report(real_embedder, tmp_path_factory):  # type: ignore[no-untyped-def]
-    searcher = open_searcher(
+def searcher(real_embedder, tmp_path_factory):  # type: ignore[no-untyped-def]
+    return open_searcher(
         ROOT / "corpus", tmp_path_factory.mktemp("quality") / "index", embedder=real_embedder
     )
+
+
+@pytest.fixture(scope="module")
+def report(searcher):  # type: ignore[no-untyped-def]
     return evaluate_questions(searcher, load_questions(ROOT / "tests/data/questions.jsonl"))
 
 
 def test_answerable_questions_find_their_passage(report) -> None:  # type: ignore[no-untyped-def]
     everything = report["summary"]["all"]
     assert everything["answerable"] >= 150
-    assert everything["hit@1"] >= 0.67
-    assert everything["hit@3"] >= 0.83
-    assert everything["hit@5"] >= 0.88
+    assert everything["hit@1"] >= 0.71
+    assert everything["hit@3"] >= 0.86
+    assert everything["hit@5"] >= 0.90
 
 
 def test_followups_are_answered_about_what_they_ask(report) -> None:  # type: ignore[no-untyped-def]
@@ -48,18 +55,18 @@ def test_followups_are_answered_about_what_they_ask(report) -> None:  # type: ig
     # question); searched as the resolved question alone they scored hit@1 0.38.
     followups = report["summary"]["follow-ups"]
     assert followups["answerable"] >= 50
-    assert followups["hit@1"] >= 0.58
-    assert followups["hit@3"] >= 0.72
+    assert followups["hit@1"] >= 0.65
+    assert followups["hit@3"] >= 0.78
 
 
 def test_splits_kept_out_of_tuning_hold_their_floor(report) -> None:  # type: ignore[no-untyped-def]
     holdout = report["summary"]["holdout"]
-    assert holdout["hit@1"] >= 0.70
-    assert holdout["hit@3"] >= 0.78
+    assert holdout["hit@1"] >= 0.76
+    assert holdout["hit@3"] >= 0.81
     test = report["summary"]["test"]
     assert test["answerable"] >= 60
-    assert test["hit@1"] >= 0.51
-    assert test["hit@3"] >= 0.75
+    assert test["hit@1"] >= 0.59
+    assert test["hit@3"] >= 0.82
 
 
 def test_the_highlight_lands_on_the_evidence(report) -> None:  # type: ignore[no-untyped-def]
@@ -90,3 +97,14 @@ def test_the_calibrated_threshold_is_the_default(report) -> None:  # type: ignor
     assert recommended is not None
     low, high = recommended["equally_good"]
     assert low <= report["settings"]["abstain_threshold"] <= high
+
+
+def test_the_shipped_weights_are_what_the_calibration_split_teaches(searcher) -> None:  # type: ignore[no-untyped-def]
+    # corpus/.qa-search.json holds the second stage's weights learned by `qa eval fit` from the
+    # calibration split alone; relearning gives them back (a changed model, passage cut or
+    # question set shows here first: relearn with `qa eval fit ... --write`).
+    fitted = fit_weights(searcher, load_questions(ROOT / "tests/data/questions.jsonl"))
+    shipped = searcher.settings.reranker_weights()
+    assert set(shipped) == set(fitted.weights)
+    for name, weight in fitted.weights.items():
+        assert shipped[name] == pytest.approx(weight, abs=0.02), name

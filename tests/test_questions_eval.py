@@ -412,3 +412,34 @@ def test_every_evidence_phrase_of_the_shipped_set_lies_inside_one_passage() -> N
     assert sum(len(q.evidence) for q in answerable) > sum(
         len(q.evidence) for q in load_questions(root / "tests/data/questions.jsonl", pooled=False)
     )
+
+
+@pytest.mark.usefixtures("fake_model")
+def test_cli_fit_learns_weights_and_writes_them_beside_the_other_settings(
+    corpus: Path, question_file: Path, tmp_path: Path
+) -> None:
+    from qa.cli import main
+    from qa.rerank import FEATURES
+    from qa.settings import CORPUS_SETTINGS_FILE
+
+    settings_file = corpus / CORPUS_SETTINGS_FILE
+    settings_file.write_text(json.dumps({"_about": "notes", "abstain_threshold": 0.3}))
+    common = ["eval", "fit", "--questions", str(question_file), "--corpus", str(corpus),
+              "--index", str(tmp_path / "index")]
+    shown = CliRunner().invoke(main, common)
+    assert shown.exit_code == 0, shown.output
+    assert "Learned from" in shown.output and "calibration questions" in shown.output
+    assert "hit@1 now" in shown.output and "holdout" in shown.output
+    assert "rerank_features" not in settings_file.read_text()  # only --write writes
+    written = CliRunner().invoke(main, [*common, "--write"])
+    assert written.exit_code == 0, written.output
+    data = json.loads(settings_file.read_text())
+    assert data["_about"] == "notes" and data["abstain_threshold"] == 0.3
+    assert list(data["rerank_features"]) == list(FEATURES)
+    again = CliRunner().invoke(main, ["eval", "--questions", str(question_file), "--corpus",
+                                      str(corpus), "--index", str(tmp_path / "index")])
+    assert again.exit_code == 0 and "learned re-ranker (fused" in again.output
+    nothing = CliRunner().invoke(main, [*common, "--split", "test"])
+    assert nothing.exit_code != 0 and "no answerable questions in the 'test' split" in (
+        nothing.output
+    )

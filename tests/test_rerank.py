@@ -76,18 +76,24 @@ def test_standardise_gives_z_scores_and_zeros_for_a_flat_list() -> None:
 def test_rerank_order_follows_the_weighted_sum() -> None:
     fused = np.array([3.0, 2.0, 1.0])
     late = np.array([0.1, 0.2, 0.9])
-    assert rerank_order(fused, late, 0.0)[0].tolist() == [0, 1, 2]
+    features = {"fused": fused, "maxsim": late}
+    assert rerank_order(features, {"fused": 1.0, "maxsim": 0.0})[0].tolist() == [0, 1, 2]
     # z(fused) = (1.225, 0, -1.225); z(late) = (-0.843, -0.562, 1.405).
-    order, combined = rerank_order(fused, late, 1.0)
+    order, combined = rerank_order(features, {"fused": 1.0, "maxsim": 1.0})
     assert order.tolist() == [0, 2, 1]
     assert combined.tolist() == pytest.approx([0.382, -0.562, 0.180], abs=1e-3)
-    assert rerank_order(fused, late, 100.0)[0].tolist() == [2, 1, 0]
+    assert rerank_order(features, {"fused": 1.0, "maxsim": 100.0})[0].tolist() == [2, 1, 0]
+    # A negative weight counts against a feature; a feature without weight is not read.
+    assert rerank_order(features, {"maxsim": -1.0})[0].tolist() == [0, 1, 2]
+    assert rerank_order({**features, "bm25": np.ones(3)}, {"maxsim": 1.0})[0].tolist() == [2, 1, 0]
 
 
 @given(st.lists(st.floats(-5, 5), min_size=1, max_size=20), st.floats(0, 3))
 def test_rerank_order_is_a_permutation_and_stable_on_ties(values: list[float], w: float) -> None:
     fused = np.array(sorted(values, reverse=True))
-    order, combined = rerank_order(fused, np.zeros(len(values)), w)
+    order, combined = rerank_order(
+        {"fused": fused, "maxsim": np.zeros(len(values))}, {"fused": 1.0, "maxsim": w}
+    )
     assert sorted(order.tolist()) == list(range(len(values)))
     assert order.tolist() == sorted(range(len(values)), key=lambda i: (-combined[i], i))
 
