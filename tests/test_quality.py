@@ -1,18 +1,19 @@
 """Retrieval quality on the labelled question set, with the real model: a regression fails CI.
 
 The floors sit a few points under the figures measured with the engine as shipped (second stage
-on with the weights learned from the calibration split, the corpus's settings; evidence as
-pooled-judged, see tests/data/README.md):
+on with idf-weighted MaxSim and the weights learned from the calibration split, the corpus's
+settings; evidence as pooled-judged, see tests/data/README.md):
 
     split        n   hit@1  hit@3  hit@5
-    all        158   0.741  0.886  0.937   off-topic abstained 1.0, false abstention 0
-    holdout     38   0.816  0.868  0.947
-    test        64   0.641  0.875  0.922   (written blind, never tuned on)
-    follow-ups  60   0.700  0.833  0.900   (0.383 0.567 0.667 without emphasise_followups)
+    all        158   0.747  0.918  0.949   off-topic abstained 1.0, false abstention 0
+    holdout     38   0.842  0.921  0.974
+    test        64   0.656  0.891  0.922   (written blind, never tuned on)
+    follow-ups  60   0.683  0.867  0.917   (0.383 0.567 0.667 without emphasise_followups)
 
-(with the fixed second stage, z(fused) + z(MaxSim): all 0.696 0.861 0.918, holdout 0.763 0.868,
-test 0.578 0.812), so losing two or three answers fails. They are below the issue's targets
-(hit@1 0.85, hit@3 0.95): see the closing note of issue 2 for why and what would close the gap.
+(with the fixed second stage, z(fused) + z(MaxSim) unweighted: all 0.696 0.861 0.918, holdout
+0.763 0.868, test 0.578 0.812), so losing two or three answers fails. They are below the issue's
+targets (hit@1 0.85, hit@3 0.95): see the closing note of issue 2 for why and what would close
+the gap.
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ def report(searcher):  # type: ignore[no-untyped-def]
 def test_answerable_questions_find_their_passage(report) -> None:  # type: ignore[no-untyped-def]
     everything = report["summary"]["all"]
     assert everything["answerable"] >= 150
-    assert everything["hit@1"] >= 0.71
-    assert everything["hit@3"] >= 0.86
-    assert everything["hit@5"] >= 0.90
+    assert everything["hit@1"] >= 0.72
+    assert everything["hit@3"] >= 0.89
+    assert everything["hit@5"] >= 0.92
 
 
 def test_followups_are_answered_about_what_they_ask(report) -> None:  # type: ignore[no-untyped-def]
@@ -55,27 +56,27 @@ def test_followups_are_answered_about_what_they_ask(report) -> None:  # type: ig
     # question); searched as the resolved question alone they scored hit@1 0.38.
     followups = report["summary"]["follow-ups"]
     assert followups["answerable"] >= 50
-    assert followups["hit@1"] >= 0.65
-    assert followups["hit@3"] >= 0.78
+    assert followups["hit@1"] >= 0.63
+    assert followups["hit@3"] >= 0.82
 
 
 def test_splits_kept_out_of_tuning_hold_their_floor(report) -> None:  # type: ignore[no-untyped-def]
     holdout = report["summary"]["holdout"]
-    assert holdout["hit@1"] >= 0.76
-    assert holdout["hit@3"] >= 0.81
+    assert holdout["hit@1"] >= 0.79
+    assert holdout["hit@3"] >= 0.87
     test = report["summary"]["test"]
     assert test["answerable"] >= 60
-    assert test["hit@1"] >= 0.59
-    assert test["hit@3"] >= 0.82
+    assert test["hit@1"] >= 0.61
+    assert test["hit@3"] >= 0.84
 
 
 def test_the_highlight_lands_on_the_evidence(report) -> None:  # type: ignore[no-untyped-def]
-    # Measured 0.76 of 255 relevant passages shown by token credit. On the 190 shown before the
-    # follow-ups were added: 0.74, against 0.66 with the leave-one-out rule and 0.63 with cosine
-    # alone, in one harness over the same passages.
+    # Measured 0.79 of 271 relevant passages shown by token credit weighted by rarity (0.75
+    # unweighted over the same answers). On the 190 shown before the follow-ups were added:
+    # 0.74 unweighted, against 0.66 with the leave-one-out rule and 0.63 with cosine alone.
     marked = report["highlight"]
     assert marked["judged"] >= 150
-    assert marked["on_evidence"] >= 0.70
+    assert marked["on_evidence"] >= 0.75
 
 
 def test_off_topic_questions_are_abstained_on(report) -> None:  # type: ignore[no-untyped-def]

@@ -104,6 +104,22 @@ def test_token_spans_match_the_token_vectors_of_every_passage(real_searcher: Sea
     assert embedder.token_spans("  side effects")[0] == (2, 6)  # the model strips the text
 
 
+def test_token_ids_line_up_with_the_token_vectors(real_searcher: Searcher) -> None:
+    """MaxSim weighs each token vector by its id's rarity: one id per vector, in order."""
+    embedder = real_searcher.embedder
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    texts = ["  will the staff keep an eye on me?", "side efects " * 300, "ketamine"]
+    _, tokens = embedder.encode_with_tokens(texts, "query")
+    ids = embedder.token_ids(texts)
+    assert [len(i) for i in ids] == [len(t) for t in tokens]
+    assert len(ids[1]) < 300 * 3  # cut where the model cuts
+    rarity = real_searcher._rarity()  # the default corpus
+    weight = dict(zip(embedder.token_ids(["the staff"])[0], rarity.weights(
+        embedder.token_ids(["the staff"])[0]), strict=True))
+    the, staff = embedder.token_ids(["the staff"])[0]
+    assert weight[staff] > 2 * weight[the] > 0
+
+
 @pytest.mark.parametrize("question", ["What's the weather in Paris?", "asdfghjkl"])
 def test_questions_the_corpus_does_not_cover_abstain(
     real_searcher: Searcher, question: str

@@ -20,6 +20,7 @@ from qa.index import CorpusIndex, build_index, current_build, load_index
 from qa.rerank import (
     OFFSETS_FILE,
     TOKENS_FILE,
+    TokenRarity,
     TokenVectors,
     maxsim,
     maxsim_many,
@@ -57,6 +58,9 @@ def test_sentence_credit_sums_each_query_tokens_best_match_into_its_sentence() -
     owner = np.array([0, 0, 1, 1])
     query = np.array([[0.9, 0.1, 0, 0], [0, 0, 0.2, 0.8], [0, 0, 0, 0.5]], dtype=np.float32)
     assert np.allclose(sentence_credit(query, passage, owner, 3), [0.9, 1.3, 0.0])
+    # Weighted by rarity, a rare token's match outweighs two common ones': sentence 0 wins.
+    weights = np.array([3.0, 0.5, 0.5])
+    assert np.allclose(sentence_credit(query, passage, owner, 3, weights), [2.7, 0.65, 0.0])
 
 
 @given(st.text(min_size=0, max_size=80))
@@ -65,6 +69,49 @@ def test_hashing_token_spans_match_its_token_vectors(text: str) -> None:
     spans = embedder.token_spans(text)
     assert len(spans) == len(embedder.encode_with_tokens([text], "passage")[1][0])
     assert all(text[a:b].strip() and a < b for a, b in spans)
+
+
+def test_token_rarity_weighs_rare_tokens_more_and_never_below_zero() -> None:
+    rarity = TokenRarity([[1, 2, 2], [1, 3], [1]])  # 1 in every passage, 2 and 3 in one each
+    w = rarity.weights([1, 2, 3, 9])
+    assert rarity.passages == 3
+    assert 0 < w[0] < w[1] == w[2] < w[3]  # a token no passage holds weighs most
+    assert w[1] == pytest.approx(np.log(4 / 1.5))
+
+
+def test_weighted_maxsim_is_the_weighted_mean_of_each_tokens_best_match() -> None:
+    rng = np.random.default_rng(1)
+    q = rng.normal(size=(3, 8))
+    passages = [rng.normal(size=(n, 8)) for n in (2, 5, 1)]
+    weights = np.array([1.0, 0.0, 3.0])
+    best = np.array([(q @ p.T).max(axis=1) for p in passages])  # (passages, query tokens)
+    assert maxsim_many(q, passages, weights) == pytest.approx(best @ weights / 4, abs=1e-5)
+    assert maxsim_many(q, passages, np.ones(3)) == pytest.approx(maxsim_many(q, passages))
+    # Weights that do not fit the tokens (a tokenizer disagreeing) fall back to the plain mean.
+    assert maxsim_many(q, passages, np.ones(2)) == pytest.approx(maxsim_many(q, passages))
+
+
+def test_idf_weighting_lets_the_rare_word_decide(tiny_searcher: Searcher) -> None:
+    # Hashing tokens are words. "the" and "of" are in many passages, "chain" in one: weighted by
+    # rarity, the chain passage's MaxSim beats a passage that matches only the common words.
+    question = "the the of the of chain"
+
+    def maxsims(idf: bool) -> dict[str, float]:
+        searcher = Searcher(tiny_searcher.index, tiny_searcher.embedder,
+                            replace(tiny_searcher.settings, maxsim_idf=idf))
+        answer = searcher.search(question, k=10, with_candidates=True)
+        return {h.passage.section: h.scores["maxsim"] for h in answer.candidates
+                if "maxsim" in h.scores}
+
+    plain, weighted = maxsims(False), maxsims(True)
+    others = [s for s in weighted if s != "Chain Care"]
+    assert all(weighted[s] < plain[s] for s in others if plain[s] > 0)  # common words count less
+    assert weighted["Chain Care"] == max(weighted.values())
+
+    def margin(scores: dict[str, float]) -> float:
+        return scores["Chain Care"] - max(scores[s] for s in others)
+
+    assert margin(weighted) > margin(plain) + 0.1
 
 
 def test_standardise_gives_z_scores_and_zeros_for_a_flat_list() -> None:

@@ -311,9 +311,10 @@ def test_hybrid_hits_carry_both_retrievers_scores_and_ranks(tiny_searcher: Searc
         assert hit.scores["dense"] == pytest.approx(float(vector @ qvec), abs=1e-5)
     bm25 = tiny_searcher.index.keywords.scores(question)
     assert top.scores["bm25"] == pytest.approx(float(bm25[row[top.passage.passage_id]]), rel=1e-5)
-    fused = [h.scores["fused"] for h in answer.candidates]
+    by_fused = sorted(answer.candidates, key=lambda h: h.ranks["fused"])
+    fused = [h.scores["fused"] for h in by_fused]
     assert fused == sorted(fused, reverse=True)
-    assert [h.ranks["fused"] for h in answer.candidates] == list(range(1, len(fused) + 1))
+    assert [h.ranks["fused"] for h in by_fused] == list(range(1, len(fused) + 1))
 
 
 def test_dense_mode_orders_by_cosine(tiny_searcher: Searcher) -> None:
@@ -409,18 +410,22 @@ def test_a_followup_with_its_own_topic_is_not_outweighed_by_the_earlier_one(
     tiny_searcher: Searcher,
 ) -> None:
     # The earlier question's many words would outvote "feed" and "chain": the follow-up's own
-    # words are searched a second time, so its passage comes first.
+    # words are searched a second time, so its passage comes first. (MaxSim's rarity weights are
+    # off in both: with hashed words on a three-document corpus they are a second, separate
+    # shift; the real model's follow-ups are held by tests/test_quality.py.)
+    settings = replace(tiny_searcher.settings, maxsim_idf=False)
+    emphasised = Searcher(tiny_searcher.index, tiny_searcher.embedder, settings)
     plain = Searcher(
         tiny_searcher.index,
         tiny_searcher.embedder,
-        replace(tiny_searcher.settings, emphasise_followups=False),
+        replace(settings, emphasise_followups=False),
     )
     cases = [
         ("How long should the dough proof in the refrigerator?", "how often do I feed it?", ""),
         ("When should I replace rim brake pads?", "how do i clean the chain on it?", "Chain Care"),
     ]
     for earlier, question, section in cases:
-        answer = tiny_searcher.search(question, history=[earlier])
+        answer = emphasised.search(question, history=[earlier])
         assert answer.effective_query == f"{earlier} {question}"  # the shown query is unchanged
         assert answer.citations[0].section == section
         assert plain.search(question, history=[earlier]).citations[0].section != section
