@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from qa.beir import BeirDataset, BeirIndex
 from qa.embedders import Embedder, TokenEmbedder
 from qa.errors import InputError
 from qa.fusion import extend_dense, rank_candidates
-from qa.rerank import TokenRarity, rerank_candidates
+from qa.rerank import QueryTokens, TokenRarity, second_stage
 from qa.settings import MODES, PassageSettings, SearchSettings
 from qa.spelling import QuerySpeller
 
@@ -208,10 +209,17 @@ def run_queries(
             t = time.perf_counter()
             fused = [key for key in orders if key[1] in _FUSED]
             row_tokens.fetch([r for key in fused for r, _ in orders[key][: settings.rerank_depth]])
-            for key in fused:
-                orders[key] = rerank_candidates(
-                    orders[key], qtokens[key[0]], row_tokens.get, settings.rerank_weight,
-                    settings.rerank_depth, qweights[key[0]],
+            weights = settings.reranker_weights()
+            for i, mode in fused:
+                keyword = found["bm25", fusion_depth][i]
+                orders[i, mode] = second_stage(
+                    orders[i, mode],
+                    settings.rerank_depth,
+                    weights,
+                    query=QueryTokens(qtokens[i], qweights[i]),
+                    tokens_of=row_tokens.get,
+                    cosines=partial(index.dense.similarity, qvecs[i]),
+                    bm25={int(r): float(v) for r, v in zip(*keyword, strict=True)},
                 )[0]
             spent["rerank"] += time.perf_counter() - t
         for (i, mode), order in orders.items():

@@ -183,7 +183,8 @@ class SentenceTransformerEmbedder:
             truncation=True,
             max_length=self._model.max_seq_length,
         )
-        return [list(ids[1:-1]) for ids in encoded["input_ids"]]  # as the vectors: no [CLS], [SEP]
+        # As the vectors: without [CLS] and [SEP], unless the text has no other token.
+        return [list(ids[1:-1] if len(ids) > 2 else ids) for ids in encoded["input_ids"]]
 
     @contextlib.contextmanager
     def _threads_for(self, count: int) -> Iterator[None]:

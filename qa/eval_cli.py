@@ -360,13 +360,15 @@ def fit_command(questions_file: Path, split: str, c: float | None, write: bool,
                              search_settings=current, progress=True, say=_say)
     fitted = fit_weights(searcher, questions, split=split, c=DEFAULT_C if c is None else c)
     click.echo(f"Learned from {fitted.questions} {split} questions ({fitted.candidates} "
-               f"candidates, {fitted.relevant} relevant); left out, no evidence among the "
-               f"candidates: {', '.join(fitted.left_out) or 'none'}")
+               f"candidates, {fitted.relevant} relevant); left out, as none or all of their "
+               f"candidates hold evidence: {', '.join(fitted.left_out) or 'none'}")
     click.echo("weights: " + ", ".join(f"{k} {v:+.3f}" for k, v in fitted.weights.items()))
     learned = replace(current, rerank_features=tuple(fitted.weights.items()))
     reports = [
-        evaluate_questions(Searcher(searcher.index, searcher.embedder, settings), questions)
-        ["summary"] for settings in (current, learned)
+        evaluate_questions(searcher, questions)["summary"],
+        evaluate_questions(Searcher(searcher.index, searcher.embedder, learned), questions)[
+            "summary"
+        ],
     ]
     click.echo(f"{'split':<12} {'n':>4}  {'hit@1 now':>9} {'learned':>8}  "
                f"{'hit@3 now':>9} {'learned':>8}")

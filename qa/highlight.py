@@ -43,7 +43,9 @@ def sentence_credit(
     sims = query_tokens.astype(np.float32) @ passage_tokens.astype(np.float32).T
     best = sims.argmax(axis=1)
     credit = sims.max(axis=1).astype(np.float64)
-    if weights is not None and len(weights) == len(credit):
+    if weights is not None:
+        if len(weights) != len(credit):
+            raise ValueError(f"{len(weights)} token weights for {len(credit)} query tokens")
         credit = credit * weights
     return np.bincount(owner[best], weights=credit, minlength=groups)
 

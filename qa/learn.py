@@ -6,8 +6,8 @@ that question's candidates. The weights here are those of a logistic regression 
 L2-regularised) that tells, from the same standardised features, the candidates holding a
 question's evidence from the others: a pointwise linear learning-to-rank model. Only the
 questions of one split (``calibration``) are learned from, so the others still measure questions
-the engine was not tuned on; a question none of whose candidates holds its evidence teaches
-nothing about order and is left out.
+the engine was not tuned on; a question none of whose candidates holds its evidence (or all of
+them) teaches nothing about order and is left out.
 
 The candidates a question gets do not depend on the weights (re-ranking only reorders them), so
 one search per question, under any weights, gives everything needed.
@@ -40,7 +40,7 @@ class FittedWeights:
     questions: int  # questions learned from
     candidates: int  # (question, candidate) pairs
     relevant: int  # of which hold the question's evidence
-    left_out: tuple[str, ...]  # ids of questions whose candidates hold no evidence
+    left_out: tuple[str, ...]  # ids of questions with no candidate, or only ones, holding evidence
 
 
 def head_features(answer: Answer) -> tuple[np.ndarray, list[str]]:

@@ -27,16 +27,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-#: What the second stage can weigh, per candidate: the first stage's fused score, the
-#: question's dense cosine and BM25 score (0 when BM25 did not propose it), and its MaxSim. A
-#: follow-up is searched as its resolved question; the ``_own`` features score the visitor's
-#: own words alone ("can it be taken as a pill"), which the earlier topic otherwise outweighs.
-#: For a question without history they equal their plain counterparts.
-FEATURES = ("fused", "dense", "bm25", "maxsim", "dense_own", "maxsim_own")
+from qa.settings import FEATURES
 
 TOKENS_FILE = "token_vectors.npy"
 OFFSETS_FILE = "token_offsets.npy"
@@ -88,13 +84,26 @@ class TokenVectors:
         )
 
 
-def maxsim(query_tokens: np.ndarray, passage_tokens: np.ndarray) -> float:
+def maxsim(
+    query_tokens: np.ndarray, passage_tokens: np.ndarray, weights: np.ndarray | None = None
+) -> float:
     """Mean over query tokens of the best cosine with any passage token (unit rows in, so the
-    dot product is the cosine); 0 when either side has no token."""
+    dot product is the cosine), weighted by ``weights`` when given; 0 when either side has no
+    token."""
     if len(query_tokens) == 0 or len(passage_tokens) == 0:
         return 0.0
     sims = query_tokens.astype(np.float32) @ passage_tokens.astype(np.float32).T
-    return float(sims.max(axis=1).mean())
+    return float(_mean(sims.max(axis=1, keepdims=True), weights)[0])
+
+
+def _mean(best: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Per column of ``best`` (query tokens x passages), the mean over query tokens, weighted."""
+    if weights is None:
+        return best.mean(axis=0).astype(np.float64)
+    if len(weights) != len(best):
+        raise ValueError(f"{len(weights)} token weights for {len(best)} query tokens")
+    total = float(weights.sum())
+    return (weights @ best.astype(np.float64)) / total if total > 0 else best.mean(axis=0)
 
 
 def maxsim_many(
@@ -105,13 +114,11 @@ def maxsim_many(
     token, :class:`TokenRarity`), the mean over query tokens is weighted."""
     sizes = np.array([len(p) for p in passages], dtype=np.int64)
     if len(query_tokens) == 0 or not len(passages) or np.any(sizes == 0):
-        return np.array([maxsim(query_tokens, p) for p in passages], dtype=np.float64)
+        return np.array([maxsim(query_tokens, p, weights) for p in passages], dtype=np.float64)
     sims = query_tokens.astype(np.float32) @ np.concatenate(passages).astype(np.float32).T
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     best = np.maximum.reduceat(sims, starts, axis=1)  # (query tokens, passages)
-    if weights is not None and len(weights) == len(best) and weights.sum() > 0:
-        return (weights @ best.astype(np.float64)) / float(weights.sum())
-    return best.mean(axis=0).astype(np.float64)
+    return _mean(best, weights)
 
 
 class TokenRarity:
@@ -173,23 +180,60 @@ def rerank_head(
     return [(head[i][0], float(combined[i])) for i in new] + tail
 
 
-def rerank_candidates(
-    order: Sequence[tuple[int, float]],
-    query_tokens: np.ndarray,
-    tokens_of: Callable[[int], np.ndarray],
-    weight: float,
-    depth: int,
-    token_weights: np.ndarray | None = None,
-) -> tuple[list[tuple[int, float]], dict[int, tuple[int, float]]]:
-    """A first-stage order of (row, score) with its first ``depth`` rows re-ranked by
-    :func:`rerank_order` and the rest kept in place, scored under the last re-ranked row; and
-    each re-ranked row's MaxSim as (rank by MaxSim, score)."""
-    head = list(order[:depth])
-    if len(head) < 2 or weight <= 0:
-        return list(order), {}
-    late = maxsim_many(query_tokens, [tokens_of(row) for row, _ in head], token_weights)
-    fused = np.array([score for _, score in head])
-    new = rerank_head(order, {"fused": fused, "maxsim": late}, {"fused": 1.0, "maxsim": weight})
-    late_rank = {int(i): n for n, i in enumerate(np.argsort(-late, kind="stable"), start=1)}
-    return new, {head[i][0]: (late_rank[i], float(late[i])) for i in range(len(head))}
+@dataclass(frozen=True)
+class QueryTokens:
+    """A query's token vectors and, when MaxSim weighs them (:class:`TokenRarity`), one weight
+    per token."""
 
+    vectors: np.ndarray
+    weights: np.ndarray | None = None
+
+
+def second_stage(
+    order: Sequence[tuple[int, float]],
+    depth: int,
+    weights: Mapping[str, float],
+    *,
+    query: QueryTokens,
+    tokens_of: Callable[[int], np.ndarray],
+    cosines: Callable[[np.ndarray], np.ndarray],
+    bm25: Mapping[int, float],
+    own: tuple[QueryTokens, Callable[[np.ndarray], np.ndarray]] | None = None,
+) -> tuple[list[tuple[int, float]], dict[int, dict[str, float]], dict[int, int]]:
+    """A first-stage order of (row, score) with its first ``depth`` rows re-ranked on the
+    weighted :data:`FEATURES` (:func:`rerank_head`); each re-ranked row's features by name; and
+    its rank by MaxSim alone.
+
+    ``cosines`` gives the question's dense cosine with rows, ``bm25`` the BM25 score of the rows
+    BM25 proposed (the others count 0). ``own`` is a follow-up's own words (their tokens, and
+    their cosines with rows); without it the ``_own`` features are the plain ones. The Searcher
+    and the BEIR runner both rank through here, so what is measured is what is shown."""
+    head = list(order[:depth])
+    if len(head) < 2:
+        return list(order), {}, {}
+    rows = np.array([row for row, _ in head], dtype=np.int64)
+    tokens = [tokens_of(int(row)) for row in rows]
+    late = maxsim_many(query.vectors, tokens, query.weights)
+    dense = np.asarray(cosines(rows), dtype=np.float64)
+    features = {
+        "fused": np.array([score for _, score in head], dtype=np.float64),
+        "dense": dense,
+        "bm25": np.array([bm25.get(int(row), 0.0) for row in rows]),
+        "maxsim": late,
+        "dense_own": dense,
+        "maxsim_own": late,
+    }
+    if own is not None:
+        own_tokens, own_cosines = own
+        features["dense_own"] = np.asarray(own_cosines(rows), dtype=np.float64)
+        features["maxsim_own"] = maxsim_many(own_tokens.vectors, tokens, own_tokens.weights)
+    assert set(features) == set(FEATURES)  # the names the settings and qa.learn know
+    new = rerank_head(order, features, weights)
+    by_row = {
+        int(row): {name: float(values[n]) for name, values in features.items()}
+        for n, row in enumerate(rows)
+    }
+    late_rank = {
+        int(rows[i]): n for n, i in enumerate(np.argsort(-late, kind="stable"), start=1)
+    }
+    return new, by_row, late_rank

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from qa.answer import citations, distinct_cleared
 from qa.coverage import uncovered_words
 from qa.embedders import Embedder, TokenEmbedder
 from qa.errors import EmptyQuestionError, InputError
@@ -17,8 +18,8 @@ from qa.followup import new_topic, resolve_context
 from qa.fusion import extend_dense, rank_candidates
 from qa.highlight import Highlighter
 from qa.index import CorpusIndex
-from qa.records import Answer, Citation, Hit, Passage
-from qa.rerank import TokenRarity, maxsim_many, rerank_head
+from qa.records import Answer, Hit
+from qa.rerank import QueryTokens, TokenRarity, second_stage
 from qa.settings import MODES, Mode, SearchSettings
 from qa.spelling import QuerySpeller
 
@@ -131,6 +132,7 @@ class Searcher:
         # query: after "side effects?" -> "do they go away?", the sentence about them subsiding.
         # Both go through the model in one call (a second call nearly doubled a follow-up's cost).
         resolved = [i for i, (a, b) in enumerate(zip(cleaned, effective, strict=True)) if a != b]
+        resolved_set = set(resolved)
         texts = [*effective, *(cleaned[i] for i in resolved)]
         # Token vectors (same forward pass) feed the second stage and the highlight.
         qtokens: list[np.ndarray | None] = [None] * len(queries)
@@ -193,16 +195,20 @@ class Searcher:
         )
         answers = []
         for i in range(len(queries)):
+            query_tokens = own_words = None
+            if (tokens_i := qtokens[i]) is not None:
+                query_tokens = QueryTokens(tokens_i, qweights[i])
+                if i in resolved_set and (own_i := own_tokens[i]) is not None:
+                    own_words = (own[i], QueryTokens(own_i, own_weights[i]))
             candidates = self._candidates(
                 searched[i],
                 dense_scores[i],
                 dense_ids[i],
                 keyword_results[i],
                 mode,
-                qtokens[i],
+                query_tokens,
                 judged=qvecs[i] if i in emphasised else None,
-                own=(own[i], own_tokens[i]),
-                token_weights=(qweights[i], own_weights[i]),
+                own=own_words,
             )
             # "what about for teenagers?" after "is it safe?" is searched with the earlier
             # question, whose passages would then read as an answer about teenagers: when the
@@ -282,16 +288,14 @@ class Searcher:
         dense_ids: np.ndarray,
         keyword: tuple[np.ndarray, np.ndarray],
         mode: Mode,
-        qtokens: np.ndarray | None = None,
+        query_tokens: QueryTokens | None = None,
         judged: np.ndarray | None = None,
-        own: tuple[np.ndarray, np.ndarray | None] | None = None,
-        token_weights: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+        own: tuple[np.ndarray, QueryTokens] | None = None,
     ) -> list[Hit]:
         """Every passage either retriever proposed, with each stage's scores and ranks: "dense",
-        "bm25", "fused" (first stage) and, when re-ranked, "maxsim", "reranked" and the
-        follow-up features "dense_own" and "maxsim_own" (of ``own``, the visitor's own words'
-        vector and tokens; :data:`qa.rerank.FEATURES`). ``token_weights`` weigh the query's and
-        the own words' tokens in MaxSim (None: all alike).
+        "bm25", "fused" (first stage) and, when re-ranked on ``query_tokens``, "maxsim",
+        "reranked" and the features "dense_own" and "maxsim_own" (of ``own``, a follow-up's own
+        words' vector and tokens; :data:`qa.settings.FEATURES`).
 
         The "dense" score, on which abstention is judged, is the cosine with ``judged`` when
         given (a follow-up searched with its own words emphasised is still judged as the
@@ -318,14 +322,20 @@ class Searcher:
             hubness_weight=self.settings.hubness_weight,
         )
         fused = {row: (rank, float(score)) for rank, (row, score) in enumerate(order, start=1)}
-        late: dict[int, tuple[int, float]] = {}
-        extra: dict[int, dict[str, float]] = {}
-        if qtokens is not None:
-            own_vec, own_tokens = own if own is not None else (qvec, qtokens)
-            order, late, extra = self._second_stage(
-                order, (qtokens, token_weights[0]),
-                (own_vec, qtokens if own_tokens is None else own_tokens, token_weights[1]),
-                cosine, bm25_score,
+        features: dict[int, dict[str, float]] = {}
+        late_rank: dict[int, int] = {}
+        if query_tokens is not None:
+            assert self.index.tokens is not None  # for mypy: _reranks checked it
+            dense = self.index.dense
+            order, features, late_rank = second_stage(
+                order,
+                self.settings.rerank_depth,
+                self.settings.reranker_weights(),
+                query=query_tokens,
+                tokens_of=self.index.tokens.get,
+                cosines=lambda rows: np.array([cosine[int(row)] for row in rows]),
+                bm25=bm25_score,
+                own=None if own is None else (own[1], lambda rows: dense.similarity(own[0], rows)),
             )
         threshold = self.settings.abstain_threshold
         hits = []
@@ -338,10 +348,12 @@ class Searcher:
                 scores["bm25"] = bm25_score[row]
                 ranks["bm25"] = bm25_rank[row]
             ranks["fused"], scores["fused"] = fused[row]
-            if row in late:
-                ranks["maxsim"], scores["maxsim"] = late[row]
-                ranks["reranked"], scores["reranked"] = rank, float(score)
-                scores.update(extra[row])
+            if row in late_rank:
+                ranks["maxsim"], ranks["reranked"] = late_rank[row], rank
+                scores.update(
+                    {name: features[row][name] for name in ("maxsim", "dense_own", "maxsim_own")},
+                    reranked=float(score),
+                )
             hits.append(
                 Hit(
                     passage=passages[row],
@@ -354,46 +366,6 @@ class Searcher:
             )
         return hits
 
-    def _second_stage(
-        self,
-        order: list[tuple[int, float]],
-        query: tuple[np.ndarray, np.ndarray | None],
-        own: tuple[np.ndarray, np.ndarray, np.ndarray | None],
-        cosine: dict[int, float],
-        bm25_score: dict[int, float],
-    ) -> tuple[list[tuple[int, float]], dict[int, tuple[int, float]], dict[int, dict[str, float]]]:
-        """The first ``rerank_depth`` candidates of ``order`` re-ranked on the weighted
-        :data:`qa.rerank.FEATURES` (the rest keep their place); each re-ranked row's MaxSim as
-        (rank, score), and its follow-up features by name. ``query`` is the searched tokens and
-        their weights, ``own`` the visitor's own words' vector, tokens and weights."""
-        qtokens, qweights = query
-        own_vec, own_tokens, own_weights = own
-        head = order[: self.settings.rerank_depth]
-        if len(head) < 2:
-            return order, {}, {}
-        assert self.index.tokens is not None  # for mypy: _reranks checked it
-        rows = np.array([row for row, _ in head], dtype=np.int64)
-        tokens = [self.index.tokens.get(int(row)) for row in rows]
-        maxsim = maxsim_many(qtokens, tokens, qweights)
-        features = {
-            "fused": np.array([score for _, score in head]),
-            "dense": np.array([cosine[int(row)] for row in rows]),
-            "bm25": np.array([bm25_score.get(int(row), 0.0) for row in rows]),
-            "maxsim": maxsim,
-            "dense_own": self.index.dense.similarity(own_vec, rows).astype(np.float64),
-            "maxsim_own": (
-                maxsim if own_tokens is qtokens else maxsim_many(own_tokens, tokens, own_weights)
-            ),
-        }
-        new = rerank_head(order, features, self.settings.reranker_weights())
-        late_rank = {int(i): n for n, i in enumerate(np.argsort(-maxsim, kind="stable"), start=1)}
-        late = {int(row): (late_rank[n], float(maxsim[n])) for n, row in enumerate(rows)}
-        extra = {
-            int(row): {name: float(features[name][n]) for name in ("dense_own", "maxsim_own")}
-            for n, row in enumerate(rows)
-        }
-        return new, late, extra
-
     def _answer(
         self,
         question: str,
@@ -404,75 +376,25 @@ class Searcher:
         with_candidates: bool,
     ) -> Answer:
         """Keep the k best distinct passages that clear the threshold; abstain when none does."""
-        row_of = self._row_of
-        chosen: list[Hit] = []
-        chosen_rows: list[int] = []
-        vectors = self.index.dense.vectors
-        for hit in candidates:
-            if len(chosen) >= k:
-                break
-            if not hit.cleared:
-                continue
-            row = row_of[hit.passage.passage_id]
-            if chosen_rows and _is_duplicate(
-                vectors[row],
-                vectors[chosen_rows],
-                hit.passage,
-                [h.passage for h in chosen],
-                self.settings.duplicate_threshold,
-            ):
-                continue
-            chosen.append(hit)
-            chosen_rows.append(row)
+        chosen = distinct_cleared(
+            candidates, k, self.index.dense.vectors, self._row_of,
+            self.settings.duplicate_threshold,
+        )
         final = [
             replace(hit, rank=n, highlight=self._highlighter.best_sentence(hit.passage, *focus))
             for n, hit in enumerate(chosen, start=1)
         ]
         for hit in final:
             hit.ranks["final"] = hit.rank
-        citations = tuple(
-            Citation(
-                number=hit.rank,
-                passage_id=hit.passage.passage_id,
-                doc_id=hit.passage.doc_id,
-                title=hit.passage.title,
-                section=hit.passage.section,
-                source=hit.passage.source,
-                start=hit.passage.start,
-                end=hit.passage.end,
-                text=hit.passage.text,
-                highlight=hit.highlight,
-                score=hit.score,
-            )
-            for hit in final
-        )
         return Answer(
             question=question,
             effective_query=effective,
             abstained=not final,
-            citations=citations,
+            citations=citations(final),
             hits=tuple(final),
             candidates=tuple(candidates) if with_candidates else (),
             index_version=self.index.version,
         )
-
-
-def _is_duplicate(
-    vector: np.ndarray,
-    chosen_vectors: np.ndarray,
-    passage: Passage,
-    chosen: Sequence[Passage],
-    threshold: float,
-) -> bool:
-    """Near-duplicate of a passage already shown: almost the same vector, or the same words."""
-    if float(np.max(chosen_vectors @ vector)) >= threshold:
-        return True
-    words = _norm_words(passage.text)
-    return any(words == _norm_words(other.text) for other in chosen)
-
-
-def _norm_words(text: str) -> tuple[str, ...]:
-    return tuple(re.findall(r"\w+", text.lower()))
 
 
 def _unchanged(text: str) -> str:

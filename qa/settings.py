@@ -8,6 +8,13 @@ from typing import Any, Literal
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 
+#: What the second stage (:mod:`qa.rerank`) can weigh, per candidate: the first stage's fused
+#: score, the question's dense cosine and BM25 score (0 when BM25 did not propose it), and its
+#: MaxSim. A follow-up is searched as its resolved question; the ``_own`` features score the
+#: visitor's own words alone ("can it be taken as a pill"), which the earlier topic otherwise
+#: outweighs. For a question without history they equal their plain counterparts.
+FEATURES = ("fused", "dense", "bm25", "maxsim", "dense_own", "maxsim_own")
+
 
 @dataclass(frozen=True)
 class CorpusSettings:
@@ -60,7 +67,7 @@ class SearchSettings:
     are re-ranked by ``z(fused) + rerank_weight * z(MaxSim)`` (:mod:`qa.rerank`); the weight 1
     gives both signals equal say, chosen before any tuning, and was then checked on NFCorpus and
     the question set (README, Quality). ``rerank_features``, when given, replaces that sum by
-    weights learned from labelled questions for each feature of :data:`qa.rerank.FEATURES`
+    weights learned from labelled questions for each feature of :data:`FEATURES`
     (``qa eval fit``; :mod:`qa.learn`). ``abstain_threshold`` is a cosine similarity
     between the question and a passage (calibrated on the labelled question set, see
     ``qa eval --sweep``): passages under it do not count as answering the question.
@@ -119,8 +126,6 @@ class SearchSettings:
             value = getattr(self, name)
             if not low <= value <= high:
                 raise InputError(f"{name} must be between {low:g} and {high:g}, not {value!r}")
-        from qa.rerank import FEATURES
-
         for feature, weight in self.rerank_features:
             if feature not in FEATURES:
                 raise InputError(

@@ -117,10 +117,11 @@ def test_learned_weights_order_the_head_and_weight_zero_still_turns_it_off(
                                                                    with_candidates=True)
     scores = [h.scores.get("bm25", 0.0) for h in by_bm25.candidates[:6]]
     assert scores == sorted(scores, reverse=True)
-    by_maxsim = searcher(rerank_features=(("maxsim", 1.0),)).search(question, k=10,
-                                                                       with_candidates=True)
+    by_maxsim = searcher(rerank_features=(("maxsim", -1.0),)).search(question, k=10,
+                                                                        with_candidates=True)
     late = [h.scores["maxsim"] for h in by_maxsim.candidates[:6]]
-    assert late == sorted(late, reverse=True)
+    assert late == sorted(late)  # the worst token match first: the weight is read, sign and all
+    assert late != sorted(late, reverse=True)
     off = searcher(rerank_features=(("maxsim", 1.0),), rerank_weight=0.0).search(
         question, k=10, with_candidates=True
     )

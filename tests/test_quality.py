@@ -8,7 +8,7 @@ settings; evidence as pooled-judged, see tests/data/README.md):
     all        158   0.747  0.918  0.949   off-topic abstained 1.0, false abstention 0
     holdout     38   0.842  0.921  0.974
     test        64   0.656  0.891  0.922   (written blind, never tuned on)
-    follow-ups  60   0.683  0.867  0.917   (0.383 0.567 0.667 without emphasise_followups)
+    follow-ups  60   0.683  0.867  0.917
 
 (with the fixed second stage, z(fused) + z(MaxSim) unweighted: all 0.696 0.861 0.918, holdout
 0.763 0.868, test 0.578 0.812), so losing two or three answers fails. They are below the issue's

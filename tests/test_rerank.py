@@ -87,8 +87,12 @@ def test_weighted_maxsim_is_the_weighted_mean_of_each_tokens_best_match() -> Non
     best = np.array([(q @ p.T).max(axis=1) for p in passages])  # (passages, query tokens)
     assert maxsim_many(q, passages, weights) == pytest.approx(best @ weights / 4, abs=1e-5)
     assert maxsim_many(q, passages, np.ones(3)) == pytest.approx(maxsim_many(q, passages))
-    # Weights that do not fit the tokens (a tokenizer disagreeing) fall back to the plain mean.
-    assert maxsim_many(q, passages, np.ones(2)) == pytest.approx(maxsim_many(q, passages))
+    # A passage without tokens scores 0 and leaves the others' weighted scores as they are.
+    with_empty = maxsim_many(q, [*passages, np.zeros((0, 8))], weights)
+    assert with_empty == pytest.approx([*(best @ weights / 4), 0.0], abs=1e-5)
+    # Weights that do not fit the tokens (a tokenizer disagreeing) are an error, not ignored.
+    with pytest.raises(ValueError, match="2 token weights for 3 query tokens"):
+        maxsim_many(q, passages, np.ones(2))
 
 
 def test_idf_weighting_lets_the_rare_word_decide(tiny_searcher: Searcher) -> None:
@@ -130,9 +134,9 @@ def test_rerank_order_follows_the_weighted_sum() -> None:
     assert order.tolist() == [0, 2, 1]
     assert combined.tolist() == pytest.approx([0.382, -0.562, 0.180], abs=1e-3)
     assert rerank_order(features, {"fused": 1.0, "maxsim": 100.0})[0].tolist() == [2, 1, 0]
-    # A negative weight counts against a feature; a feature without weight is not read.
+    # A negative weight counts against a feature; a feature weighted 0 is not read.
     assert rerank_order(features, {"maxsim": -1.0})[0].tolist() == [0, 1, 2]
-    assert rerank_order({**features, "bm25": np.ones(3)}, {"maxsim": 1.0})[0].tolist() == [2, 1, 0]
+    assert rerank_order(features, {"maxsim": 1.0, "bm25": 0.0})[0].tolist() == [2, 1, 0]
 
 
 @given(st.lists(st.floats(-5, 5), min_size=1, max_size=20), st.floats(0, 3))
