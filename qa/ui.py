@@ -104,11 +104,23 @@ STATIC: dict[str, Any] = {"sanitize_html": True, "latex_delimiters": [], "line_b
 # autoscroll off, this script instead brings the visitor's latest question to the top of the
 # chat, its reply starting right below. It only moves a scroll position; an inline script is
 # allowed by the CSP (string evaluation is not). Without it the chat simply does not scroll.
+# It also gives the question box its focus back when it opens again after an answer (it is
+# closed while a question is answered), so the next question can be typed straight away.
 SCROLL_SCRIPT = r"""<script>
 (() => {
-  let count = 0, pending = false;
+  let count = 0, pending = false, closed = false;
+  const refocus = () => {
+    const box = document.querySelector("#qa-question textarea");
+    if (!box) return;
+    if (box.disabled) { closed = true; return; }
+    if (!closed) return;
+    closed = false;
+    const active = document.activeElement;
+    if (!active || active === document.body) box.focus();
+  };
   const settle = () => {
     pending = false;
+    refocus();
     const log = document.querySelector('#qa-chat [role="log"]');
     if (!log) return;
     // Gradio names each message by its raw content, which is our HTML: name it by its text.
@@ -141,7 +153,9 @@ SCROLL_SCRIPT = r"""<script>
   });
   new MutationObserver(() => {
     if (!pending) { pending = true; requestAnimationFrame(settle); }
-  }).observe(document.documentElement, { childList: true, subtree: true });
+  }).observe(document.documentElement, {
+    childList: true, subtree: true, attributes: true, attributeFilter: ["disabled"],
+  });
 })();
 </script>"""
 
@@ -330,12 +344,22 @@ def build_app(
             return ()
 
         private: dict[str, Any] = {"api_visibility": "private"}
-        textbox.submit(
-            on_submit,
-            [textbox, turns],
-            [chatbot, turns, textbox],
-            show_progress="minimal",
-            **private,
+        # Through the queue (its bypass is closed), but never waiting behind searches.
+        quick: dict[str, Any] = {"show_progress": "hidden", "concurrency_limit": None, **private}
+        # While a question is answered it stays in view but cannot be edited or sent again (as
+        # Gradio's ChatInterface does): letters typed meanwhile used to be wiped by the answer
+        # clearing the box, and a second send was lost. The box opens again, focused, even
+        # when the answer failed.
+        (
+            textbox.submit(lambda: gr.Textbox(interactive=False), None, [textbox], **quick)
+            .then(
+                on_submit,
+                [textbox, turns],
+                [chatbot, turns, textbox],
+                show_progress="minimal",
+                **private,
+            )
+            .then(lambda: gr.Textbox(interactive=True), None, [textbox], **quick)
         )
         chatbot.example_select(on_example, [turns], [chatbot, turns, textbox], **private)
         # Votes are quick SQLite writes: their own concurrency group, not behind searches, one

@@ -219,6 +219,36 @@ def test_a_question_gets_cited_passages_and_the_source_opens_there(
     page.close()
 
 
+def test_typing_while_a_question_is_answered_loses_nothing(browser: object, real_url: str) -> None:
+    # An exploratory session found letters typed right after sending eaten by the answer
+    # clearing the box, and a second send lost. The box is now closed while answering.
+    page = new_page(browser)
+    open_chat(page, real_url)
+    replies = page.locator("#qa-chat .message-row.bot-row")
+    box = page.locator("#qa-question textarea")
+    box.fill("does ketamine help with anxiety?")
+    box.press("Enter")
+    expect(box).to_be_disabled()
+    expect(box).to_have_value("does ketamine help with anxiety?")  # still in view meanwhile
+    expect(replies).to_have_count(1)
+    expect(box).to_be_enabled()
+    expect(box).to_have_value("")
+    expect(box).to_be_focused()  # the next question can be typed straight away
+    page.keyboard.type("does it help with ptsd?")
+    expect(box).to_have_value("does it help with ptsd?")
+    box.press("Enter")
+    box.press("Enter")  # a second Enter while it is answered sends nothing twice
+    expect(replies).to_have_count(2)
+    expect(box).to_be_enabled()
+    page.wait_for_timeout(500)
+    assert replies.count() == 2
+    users = page.locator("#qa-chat .message-row.user-row").all_inner_texts()
+    assert [" ".join(u.split()) for u in users] == [
+        "does ketamine help with anxiety?", "does it help with ptsd?"
+    ]
+    page.close()
+
+
 def test_an_off_topic_question_is_not_covered(browser: object, real_url: str) -> None:
     page = new_page(browser)
     open_chat(page, real_url)
@@ -472,6 +502,13 @@ def test_a_full_queue_tells_the_visitor_to_try_again(browser: object, tmp_path: 
                 time.sleep(0.5)  # in order: one runs, one waits, the last finds the queue full
             expect(pages[2].get_by_text("currently busy")).to_be_visible()
             expect(pages[2].get_by_text("try again")).to_be_visible()
+            release.set()
+            # The refused visitor's question is still there, and can be sent again.
+            box = pages[2].locator("#qa-question textarea")
+            expect(box).to_be_enabled()
+            expect(box).to_have_value("How often should I water tomato plants?")
+            box.press("Enter")
+            expect(pages[2].locator("#qa-chat .message-row.bot-row")).to_have_count(1)
         finally:
             release.set()
             for page in pages:
