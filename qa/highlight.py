@@ -28,6 +28,7 @@ from qa.embedders import Embedder, TokenEmbedder
 from qa.index import CorpusIndex
 from qa.passages import sentence_spans
 from qa.records import Passage
+from qa.rerank import QueryTokens
 
 
 def sentence_credit(
@@ -74,38 +75,31 @@ class Highlighter:
         self._lock = threading.Lock()
 
     def best_sentence(
-        self,
-        passage: Passage,
-        qvec: np.ndarray,
-        qtokens: np.ndarray | None = None,
-        token_weights: np.ndarray | None = None,
+        self, passage: Passage, qvec: np.ndarray, qtokens: QueryTokens | None = None
     ) -> tuple[int, int]:
         """The sentence of ``passage`` that answers the query, as offsets into its source,
         without a list item's leading marker ("- Quick Relief: ..." is marked from "Quick",
         "5. Reduces Symptoms" from "Reduces")."""
         doc = self.index.documents[passage.doc_id]
-        return _without_marker(
-            doc.text, self._best_span(passage, doc.text, qvec, qtokens, token_weights)
-        )
+        return _without_marker(doc.text, self._best_span(passage, doc.text, qvec, qtokens))
 
     def _best_span(
         self,
         passage: Passage,
         text: str,
         qvec: np.ndarray,
-        qtokens: np.ndarray | None,
-        token_weights: np.ndarray | None,
+        qtokens: QueryTokens | None,
     ) -> tuple[int, int]:
         spans = sentence_spans(text, passage.start, passage.end) or [(passage.start, passage.end)]
         if len(spans) == 1:
             return spans[0]
         tokens = self.index.tokens
-        if qtokens is not None and len(qtokens) and tokens is not None:
+        if qtokens is not None and len(qtokens.vectors) and tokens is not None:
             passage_tokens = tokens.get(self._row_of[passage.passage_id])
             owner = self._token_sentences(passage, spans)
             if len(owner) == len(passage_tokens) and len(owner):
                 credit = sentence_credit(
-                    qtokens, passage_tokens, owner, len(spans), token_weights
+                    qtokens.vectors, passage_tokens, owner, len(spans), qtokens.weights
                 )
                 return spans[int(np.argmax(credit))]
         return spans[int(np.argmax(self._sentence_vectors(passage, spans) @ qvec))]

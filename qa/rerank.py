@@ -188,6 +188,15 @@ class QueryTokens:
     vectors: np.ndarray
     weights: np.ndarray | None = None
 
+    def joined(self, other: QueryTokens) -> QueryTokens:
+        """This query's tokens followed by ``other``'s (weighted only when both are)."""
+        weights = (
+            None
+            if self.weights is None or other.weights is None
+            else np.concatenate([self.weights, other.weights])
+        )
+        return QueryTokens(np.concatenate([self.vectors, other.vectors]), weights)
+
 
 def second_stage(
     order: Sequence[tuple[int, float]],

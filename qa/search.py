@@ -134,32 +134,25 @@ class Searcher:
         resolved = [i for i, (a, b) in enumerate(zip(cleaned, effective, strict=True)) if a != b]
         resolved_set = set(resolved)
         texts = [*effective, *(cleaned[i] for i in resolved)]
-        # Token vectors (same forward pass) feed the second stage and the highlight.
-        qtokens: list[np.ndarray | None] = [None] * len(queries)
-        focus_tokens: list[np.ndarray | None] = [None] * len(queries)
-        own_tokens: list[np.ndarray | None] = [None] * len(queries)  # the visitor's words'
-        # Per token, its weight in MaxSim (its rarity in the corpus), aligned with the above.
-        qweights: list[np.ndarray | None] = [None] * len(queries)
-        own_weights: list[np.ndarray | None] = [None] * len(queries)
-        focus_weights: list[np.ndarray | None] = [None] * len(queries)
+        # Token vectors (same forward pass), with their weights in MaxSim, feed the second
+        # stage and the highlight: the resolved question's, the visitor's own words', and both.
+        qtokens: list[QueryTokens | None] = [None] * len(queries)
+        focus_tokens: list[QueryTokens | None] = [None] * len(queries)
+        own_tokens: list[QueryTokens | None] = [None] * len(queries)
         if self._has_tokens():
             assert isinstance(self.embedder, TokenEmbedder)  # for mypy: _has_tokens checked it
-            encoded, tokens = self.embedder.encode_with_tokens(texts, "query")
+            encoded, vectors = self.embedder.encode_with_tokens(texts, "query")
+            weights: list[np.ndarray | None] = [None] * len(texts)
+            if s.maxsim_idf:
+                rarity = self._rarity()
+                weights = [rarity.weights(ids) for ids in self.embedder.token_ids(texts)]
+            tokens = [QueryTokens(v, w) for v, w in zip(vectors, weights, strict=True)]
             qtokens = list(tokens[: len(effective)])
             focus_tokens = list(qtokens)
             own_tokens = list(qtokens)
             for n, i in enumerate(resolved):
-                focus_tokens[i] = np.concatenate([tokens[i], tokens[len(effective) + n]])
+                focus_tokens[i] = tokens[i].joined(tokens[len(effective) + n])
                 own_tokens[i] = tokens[len(effective) + n]
-            if s.maxsim_idf:
-                rarity = self._rarity()
-                weights = [rarity.weights(ids) for ids in self.embedder.token_ids(texts)]
-                qweights = list(weights[: len(effective)])
-                own_weights = list(qweights)
-                focus_weights = list(qweights)
-                for n, i in enumerate(resolved):
-                    own_weights[i] = weights[len(effective) + n]
-                    focus_weights[i] = np.concatenate([weights[i], weights[len(effective) + n]])
         else:
             encoded = self.embedder.encode(texts, "query")
         qvecs = encoded[: len(effective)]
@@ -183,7 +176,6 @@ class Searcher:
             qtokens = focus_tokens
             for i in resolved:
                 keyword_texts[i] = f"{effective[i]} {cleaned[i]}"
-                qweights[i] = focus_weights[i]
         if not self._reranks(mode):
             qtokens = [None] * len(queries)
         # The same depth whatever k is: asking for more passages only cuts the list later,
@@ -195,18 +187,15 @@ class Searcher:
         )
         answers = []
         for i in range(len(queries)):
-            query_tokens = own_words = None
-            if (tokens_i := qtokens[i]) is not None:
-                query_tokens = QueryTokens(tokens_i, qweights[i])
-                if i in resolved_set and (own_i := own_tokens[i]) is not None:
-                    own_words = (own[i], QueryTokens(own_i, own_weights[i]))
+            own_i = own_tokens[i]
+            own_words = (own[i], own_i) if i in resolved_set and own_i is not None else None
             candidates = self._candidates(
                 searched[i],
                 dense_scores[i],
                 dense_ids[i],
                 keyword_results[i],
                 mode,
-                query_tokens,
+                qtokens[i],
                 judged=qvecs[i] if i in emphasised else None,
                 own=own_words,
             )
@@ -218,7 +207,7 @@ class Searcher:
             answer = self._answer(
                 typed[i],
                 effective[i],
-                (focus[i], focus_tokens[i], focus_weights[i]),
+                (focus[i], focus_tokens[i]),
                 candidates if covered else [replace(h, cleared=False) for h in candidates],
                 k,
                 with_candidates,
@@ -228,7 +217,10 @@ class Searcher:
                 # "is ketamine safe while pregnant?" in a corpus that never says "pregnant":
                 # the safety passages shown are the closest, and the reader is told what they
                 # cannot speak to (too weak a signal to abstain on: "husband" is missing too).
-                missing = self._uncovered(cleaned[i], own_tokens[i], answer.hits)
+                own_i = own_tokens[i]
+                missing = self._uncovered(
+                    cleaned[i], None if own_i is None else own_i.vectors, answer.hits
+                )
                 answer = replace(answer, not_in_corpus=missing)
             answers.append(answer)
         return answers
@@ -370,7 +362,7 @@ class Searcher:
         self,
         question: str,
         effective: str,
-        focus: tuple[np.ndarray, np.ndarray | None, np.ndarray | None],
+        focus: tuple[np.ndarray, QueryTokens | None],
         candidates: list[Hit],
         k: int,
         with_candidates: bool,

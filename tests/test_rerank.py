@@ -20,6 +20,7 @@ from qa.index import CorpusIndex, build_index, current_build, load_index
 from qa.rerank import (
     OFFSETS_FILE,
     TOKENS_FILE,
+    QueryTokens,
     TokenRarity,
     TokenVectors,
     maxsim,
@@ -93,6 +94,15 @@ def test_weighted_maxsim_is_the_weighted_mean_of_each_tokens_best_match() -> Non
     # Weights that do not fit the tokens (a tokenizer disagreeing) are an error, not ignored.
     with pytest.raises(ValueError, match="2 token weights for 3 query tokens"):
         maxsim_many(q, passages, np.ones(2))
+
+
+def test_joined_query_tokens_keep_each_tokens_weight_in_line() -> None:
+    a = QueryTokens(np.ones((2, 3)), np.array([1.0, 2.0]))
+    b = QueryTokens(np.zeros((1, 3)), np.array([5.0]))
+    both = a.joined(b)
+    assert both.vectors.shape == (3, 3) and both.weights is not None
+    assert both.weights.tolist() == [1.0, 2.0, 5.0]
+    assert a.joined(QueryTokens(np.zeros((1, 3)))).weights is None  # unweighted: all alike
 
 
 def test_idf_weighting_lets_the_rare_word_decide(tiny_searcher: Searcher) -> None:
