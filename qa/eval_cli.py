@@ -25,6 +25,8 @@ from qa.settings import MODES
 
 #: The same list as qa.beir_run.EVAL_MODES, spelled out so ``qa --help`` need not import numpy.
 EVAL_MODES = (*MODES, "hybrid-rrf", "hybrid-convex")
+#: qa.questions.SPLITS, spelled out for the same reason.
+SPLITS = ("calibration", "holdout", "test")
 
 
 @click.group("eval", invoke_without_command=True)
@@ -331,7 +333,7 @@ def sweep_table(
 @click.option("--questions", "questions_file", required=True,
               type=click.Path(path_type=Path, dir_okay=False),
               help="Labelled questions (JSONL); only the --split ones are learned from.")
-@click.option("--split", default="calibration", show_default=True,
+@click.option("--split", default="calibration", show_default=True, type=click.Choice(SPLITS),
               help="The split learned from; the others measure the result.")
 @click.option("--c", "c", type=click.FloatRange(1e-6, 1e6), default=None,
               help="Inverse regularisation strength of the logistic regression [default: 0.1].")

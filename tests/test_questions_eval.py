@@ -443,3 +443,12 @@ def test_cli_fit_learns_weights_and_writes_them_beside_the_other_settings(
     assert nothing.exit_code != 0 and "no answerable questions in the 'test' split" in (
         nothing.output
     )
+    typo = CliRunner().invoke(main, [*common, "--split", "calibraton"])
+    assert typo.exit_code == 2 and "'calibraton' is not one of" in typo.output
+
+
+def test_the_cli_knows_the_question_splits() -> None:
+    from qa.eval_cli import SPLITS as CLI_SPLITS
+    from qa.questions import SPLITS
+
+    assert CLI_SPLITS == SPLITS  # spelled out there so that `qa --help` need not import numpy
