@@ -8,7 +8,7 @@ Pure functions over records, so tests check them without a browser; the Gradio w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, replace
 from typing import Any, Literal
 
@@ -181,8 +181,11 @@ def candidate_rows(answer: Answer, k: int) -> list[CandidateRow]:
     return rows
 
 
-def answer_summary(answer: Answer, strategy_name: str, k: int) -> dict[str, Any]:
-    """What the table's rows share: the effective query, the strategy, and the outcome."""
+def answer_summary(
+    answer: Answer, strategy_name: str, k: int, second_stage: Mapping[str, float] | None = None
+) -> dict[str, Any]:
+    """What the table's rows share: the effective query, the strategy, the outcome, and the
+    weights the second stage ordered the first candidates by (empty when it did not run)."""
     return {
         "question": answer.question,
         "effective_query": answer.effective_query,
@@ -193,6 +196,7 @@ def answer_summary(answer: Answer, strategy_name: str, k: int) -> dict[str, Any]
         "candidates": len(answer.candidates),
         "cleared": sum(h.cleared for h in answer.candidates),
         "index_version": answer.index_version,
+        "second_stage": dict(second_stage or {}),
     }
 
 

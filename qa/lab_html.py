@@ -65,8 +65,18 @@ def summary_html(summary: Mapping[str, Any]) -> str:
         f"{escape(outcome)}; {int(summary['cleared'])} of {int(summary['candidates'])} "
         "candidates cleared the threshold. "
         f"Effective query: <code>{escape(str(summary['effective_query']))}</code>. "
+        f"{escape(_second_stage(summary.get('second_stage') or {}))} "
         f"Index <code>{escape(str(summary['index_version']))}</code>.</p>"
     )
+
+
+def _second_stage(weights: Mapping[str, Any]) -> str:
+    """The second stage's weights as a sentence ("second-stage score" in the table is their sum
+    over the standardised features)."""
+    if not weights:
+        return "No second stage."
+    terms = ", ".join(f"{name} {float(w):+.2f}" for name, w in weights.items())
+    return f"Second stage orders the first candidates by: {terms}."
 
 
 def legend_html() -> str:

@@ -77,6 +77,11 @@ class Searcher:
             self._rarity()
         return self
 
+    def second_stage_weights(self, mode: Mode | None = None) -> dict[str, float]:
+        """The weight of each feature the second stage orders by in ``mode`` (learned, or the
+        fixed fused + MaxSim sum); empty when the stage does not run there."""
+        return self.settings.reranker_weights() if self._reranks(mode or self.settings.mode) else {}
+
     def search(
         self,
         question: str,

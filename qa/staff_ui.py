@@ -139,7 +139,8 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
     ) -> tuple[dict[str, Any], list[CandidateRow]]:
         searcher, mode = searchers.get(base or live.current, name)
         answer = searcher.search(question, history=history, k=k, mode=mode, with_candidates=True)
-        return answer_summary(answer, name, k), candidate_rows(answer, k)
+        summary = answer_summary(answer, name, k, searcher.second_stage_weights(mode))
+        return summary, candidate_rows(answer, k)
 
     def labels_table(scope: str) -> list[list[Any]]:
         version = live.index.version if scope == "this index" else None

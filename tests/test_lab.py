@@ -8,6 +8,7 @@ import io
 import json
 import shutil
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from qa.embedders import HashingEmbedder
 from qa.errors import InputError
 from qa.lab import (
     CANDIDATE_HEADERS,
+    answer_summary,
     candidate_rows,
     document_segments,
     document_summaries,
@@ -166,6 +168,24 @@ def test_summary_shows_the_effective_query_of_a_follow_up(searcher: Searcher) ->
     )
     assert answer.effective_query != answer.question
     assert f"<code>{answer.effective_query}</code>" in html
+    assert "No second stage." in html  # this summary names no weights
+
+
+def test_summary_names_the_weights_the_second_stage_ordered_by(searcher: Searcher) -> None:
+    answer = searcher.search("how often should tomatoes be watered", k=3, with_candidates=True)
+    weights = searcher.second_stage_weights()
+    assert weights == searcher.settings.reranker_weights() and weights  # on by default
+    html = summary_html(answer_summary(answer, "hybrid", 3, weights))
+    assert "Second stage orders the first candidates by: fused +1.00, maxsim +1.00." in html
+    learned = Searcher(searcher.index, searcher.embedder, replace(
+        searcher.settings, rerank_features=(("maxsim_own", 0.8), ("bm25", -0.25))))
+    shown = summary_html(answer_summary(answer, "hybrid", 3, learned.second_stage_weights()))
+    assert "maxsim_own +0.80, bm25 -0.25" in shown
+    # Where the stage does not run (a single retriever, or weight 0) the summary says so.
+    assert searcher.second_stage_weights("dense") == {}
+    off = Searcher(searcher.index, searcher.embedder, replace(searcher.settings, rerank_weight=0))
+    assert "No second stage." in summary_html(answer_summary(answer, "hybrid", 3,
+                                                            off.second_stage_weights()))
 
 
 # --- strategies side by side -----------------------------------------------------------------
