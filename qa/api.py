@@ -60,6 +60,24 @@ def corpus_search_settings(corpus_dir: Path | str) -> SearchSettings:
     return search_settings_from(data, str(path))
 
 
+def update_corpus_search_settings(corpus_dir: Path | str, values: dict[str, Any]) -> Path:
+    """Set ``values`` in a corpus's ``.qa-search.json`` (created when missing), its other
+    settings and notes kept; the result is checked as :func:`corpus_search_settings` reads it
+    before it replaces the file, in one step. Returns the file's path."""
+    path = Path(corpus_dir) / CORPUS_SETTINGS_FILE
+    data = _corpus_file(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(f"{path} must hold a JSON object")
+    data = {**data, **values}
+    search_settings_from(data, str(path))  # never write a file the engine would refuse
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    temporary.replace(path)
+    return path
+
+
 def open_searcher(
     corpus_dir: Path | str = "corpus",
     index_dir: Path | str = "index",

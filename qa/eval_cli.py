@@ -349,12 +349,11 @@ def fit_command(questions_file: Path, split: str, c: float | None, write: bool,
     Prints the weights, then hit@1 and hit@3 per split with the corpus's current settings and
     with the learned weights. With --write, the corpus's settings file gets them
     ("rerank_features"), its other settings kept."""
-    from qa.api import corpus_search_settings, open_searcher
+    from qa.api import corpus_search_settings, open_searcher, update_corpus_search_settings
     from qa.embedders import default_embedder
     from qa.learn import DEFAULT_C, fit_weights
     from qa.questions import evaluate_questions, load_questions
     from qa.search import Searcher
-    from qa.settings import CORPUS_SETTINGS_FILE
 
     questions = load_questions(questions_file)
     current = corpus_search_settings(corpus_dir)
@@ -380,13 +379,7 @@ def fit_command(questions_file: Path, split: str, c: float | None, write: bool,
                    f"{_share(new['hit@1']):>8}  {_share(row['hit@3']):>9} "
                    f"{_share(new['hit@3']):>8}")
     if write:
-        path = corpus_dir / CORPUS_SETTINGS_FILE
-        data = _read_report(path) if path.exists() else {}
-        data["rerank_features"] = fitted.weights
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
-                             encoding="utf-8")
-        temporary.replace(path)
+        path = update_corpus_search_settings(corpus_dir, {"rerank_features": fitted.weights})
         _say(f"Wrote the weights to {path}")
 
 

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from qa.api import corpus_search_settings, corpus_settings_for, open_searcher
+from qa.api import (
+    corpus_search_settings,
+    corpus_settings_for,
+    open_searcher,
+    update_corpus_search_settings,
+)
 from qa.errors import InputError
 from qa.index import corpus_fingerprint
 from qa.rerank import FEATURES
@@ -83,6 +88,19 @@ def test_the_default_corpus_ships_calibrated_settings() -> None:
     assert settings != SearchSettings()
     assert 0 < settings.abstain_threshold < 1
     assert set(settings.reranker_weights()) == set(FEATURES)  # learned (qa eval fit)
+
+
+def test_updating_the_file_keeps_the_other_settings_and_refuses_a_bad_value(
+    tmp_path: Path,
+) -> None:
+    assert update_corpus_search_settings(tmp_path, {"k": 3}).name == CORPUS_SETTINGS_FILE
+    update_corpus_search_settings(tmp_path, {"rerank_features": {"bm25": 0.5}})
+    settings = corpus_search_settings(tmp_path)
+    assert settings.k == 3 and settings.rerank_features == (("bm25", 0.5),)
+    before = (tmp_path / CORPUS_SETTINGS_FILE).read_text()
+    with pytest.raises(InputError, match="unknown feature 'cosine'"):
+        update_corpus_search_settings(tmp_path, {"rerank_features": {"cosine": 1}})
+    assert (tmp_path / CORPUS_SETTINGS_FILE).read_text() == before  # nothing written
 
 
 def test_learned_weights_are_read_as_an_object_and_replace_the_fixed_sum(tmp_path: Path) -> None:
