@@ -512,12 +512,16 @@ def test_a_full_queue_tells_the_visitor_to_try_again(browser: object, tmp_path: 
             expect(pages[2].get_by_text("currently busy")).to_be_visible()
             expect(pages[2].get_by_text("try again")).to_be_visible()
             release.set()
-            # The refused visitor's question is still there, and can be sent again.
+            # The refused visitor's question is still there, and can be sent again once the
+            # queue has room (the two before it answered; sent sooner, it is refused again).
             box = pages[2].locator("#qa-question textarea")
             expect(box).to_be_enabled()
             expect(box).to_have_value("How often should I water tomato plants?")
+            answers = [page.locator("#qa-chat .message-row.bot-row") for page in pages]
+            for answered in answers[:2]:
+                expect(answered).to_have_count(1, timeout=30_000)
             box.press("Enter")
-            expect(pages[2].locator("#qa-chat .message-row.bot-row")).to_have_count(1)
+            expect(answers[2]).to_have_count(1, timeout=30_000)
         finally:
             release.set()
             for page in pages:
