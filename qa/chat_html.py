@@ -83,11 +83,15 @@ def searching_for_html(answer: Answer) -> str:
     A follow-up names the earlier questions it was read with, each quoted on its own ("Read
     with your earlier questions: “What are the side effects of ketamine?”, then “do they go
     away?”"); a corrected question says what was searched instead ("Searching for: “side
-    effects”"); a corrected follow-up says both."""
+    effects”"); a corrected follow-up says both. A question that named no subject and was
+    answered as one about the corpus's says so ("Read as a question about “ketamine”")."""
     query = answer.effective_query
     if query == answer.question:
         return ""
     context = answer.context
+    subject = answer.subject
+    if subject:
+        query = query[len(subject) :].strip()
     searched = query[len(" ".join(context)) :].strip() if context else query
     parts = []
     if searched != answer.question:
@@ -97,6 +101,9 @@ def searching_for_html(answer: Answer) -> str:
         label = "question" if len(context) == 1 else "questions"
         read = "read" if parts else "Read"
         parts.append(f"{read} with your earlier {label}: {quoted}")
+    if subject:
+        read = "read" if parts else "Read"
+        parts.append(f"{read} as a question about <q>{escape(subject)}</q>")
     return f'<p class="qa-query">{", ".join(parts)}</p>'
 
 

@@ -232,6 +232,20 @@ def content_words(text: str) -> list[str]:
     ]
 
 
+def shared_title_words(titles: Sequence[str]) -> str:
+    """The corpus's subject as its titles name it: the content words in the most titles, if
+    in at least two and at least half of them ("ketamine" for the default corpus's four
+    articles), in the order first seen; "" when the titles share no such word."""
+    seen: dict[str, int] = {}
+    for title in titles:
+        for word in dict.fromkeys(content_words(title)):
+            seen[word] = seen.get(word, 0) + 1
+    top = max(seen.values(), default=0)
+    if top < 2 or 2 * top < len(titles):
+        return ""
+    return " ".join(word for word, count in seen.items() if count == top)
+
+
 def refers_back(question: str) -> bool:
     """Whether the question points at something said before ("it", "these", "that")."""
     return any(w in _ANAPHORA for w in _WORD.findall(question.lower()))
@@ -321,13 +335,36 @@ _PLEASANTRY = frozenset(
 )
 
 
+#: Chat about the chat: how it is going, who or what is answering ("how are you", "are you a
+#: bot?", "who am i talking to"). An exploratory session found "how are you" answered with a
+#: passage on emotional well-being.
+_PHATIC = re.compile(
+    r"(?:(?:hi|hello|hey|ok|okay|so)\s+)*(?:"
+    r"how\s+(?:are|r)\s+(?:you|u|ya)(?:\s+doing)?(?:\s+today)?|how\s*(?:'s|s|is)\s+it\s+going|"
+    r"what\s*(?:'s|s|is)\s+up|sup|how\s+do\s+you\s+do|"
+    r"who\s+(?:are|r)\s+(?:you|u)|what\s+(?:are|r)\s+(?:you|u)|"
+    r"who\s+am\s+i\s+(?:talking|speaking|chatting)\s+(?:to|with)|"
+    r"(?:are\s+(?:you|u)|is\s+this)\s+(?:a\s+|an\s+)?(?:real\s+)?"
+    r"(?:bot|robot|ai|human|person|chatbot|real)|"
+    r"what\s*(?:'s|s|is)\s+your\s+name"
+    r")",
+)
+
+
 def is_small_talk(text: str) -> bool:
-    """A greeting, thanks or acknowledgement ("thanks!", "that helps", "hello", "👍"): nothing
-    to search, and not a follow-up to the question before it."""
-    words = _WORD.findall(text.lower())
+    """A greeting, thanks or acknowledgement ("thanks!", "that helps", "hello", "👍"), or chat
+    about the chat ("how are you?", "who am i talking to, is this a real person"): nothing to
+    search, and not a follow-up to the question before it."""
+    lowered = text.lower().replace("’", "'")
+    words = _WORD.findall(lowered)
     if not words:  # only emoji or punctuation ("👍", ":)"), not an empty message
         return bool(text.strip()) and len(text.strip()) <= 12
-    return len(words) <= 6 and all(w in _PLEASANTRY for w in words)
+    if len(words) <= 6 and all(w in _PLEASANTRY for w in words):
+        return True
+    clauses = [c.strip() for c in re.split(r"[,;.!?]+", lowered) if c.strip()]
+    return len(words) <= 12 and all(
+        _PHATIC.fullmatch(c) or all(w in _PLEASANTRY for w in _WORD.findall(c)) for c in clauses
+    )
 
 
 #: How much earlier context a resolved query keeps; the turn itself is always kept whole.

@@ -122,3 +122,6 @@ class Answer:
     #: when the question stood alone): the chat quotes them one by one. One string when the
     #: context is not whole turns (a long one is cut at its start).
     context: tuple[str, ...] = ()
+    #: The corpus's subject ("ketamine") when the question named none and was answered as a
+    #: question about it (``SearchSettings.read_as_subject``); ``effective_query`` starts with it.
+    subject: str = ""

@@ -18,6 +18,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "effective_query": answer.effective_query,
         "abstained": answer.abstained,
         "not_in_corpus": list(answer.not_in_corpus),
+        "read_as_subject": answer.subject or None,
         "index_version": answer.index_version,
         "results": [
             {
@@ -64,6 +65,8 @@ def answer_text(answer: Answer) -> str:
     lines = []
     if answer.effective_query != answer.question:
         lines.append(f"Searching for: {answer.effective_query}")
+    if answer.subject:
+        lines.append(f"(read as a question about {answer.subject})")
     if answer.abstained:
         lines.append(NOT_COVERED)
         return "\n".join(lines) + "\n"

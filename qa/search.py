@@ -14,7 +14,13 @@ from qa.answer import citations, distinct_cleared
 from qa.coverage import uncovered_words
 from qa.embedders import Embedder, TokenEmbedder
 from qa.errors import EmptyQuestionError, InputError
-from qa.followup import new_topic, resolve_context
+from qa.followup import (
+    content_words,
+    is_small_talk,
+    new_topic,
+    resolve_context,
+    shared_title_words,
+)
 from qa.fusion import extend_dense, rank_candidates
 from qa.highlight import Highlighter
 from qa.index import CorpusIndex
@@ -24,6 +30,18 @@ from qa.settings import MODES, Mode, SearchSettings
 from qa.spelling import QuerySpeller
 
 _SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A question with its query to search settled: ``typed`` as the visitor wrote it (cleaned
+    of control characters and cut to length), ``cleaned`` as searched (spelling corrected),
+    ``effective`` with the context it was read with (``context``, the earlier turns)."""
+
+    typed: str
+    cleaned: str
+    effective: str
+    context: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +84,8 @@ class Searcher:
         self._highlighter = Highlighter(index, embedder)
         self._query_speller: QuerySpeller | None = None
         self._token_rarity: TokenRarity | None = None
+        self._derived_subject: str | None = None
+        self._subject_alone: np.ndarray | None = None
 
     # -- public -------------------------------------------------------------------------------
 
@@ -75,6 +95,8 @@ class Searcher:
         self._speller()
         if self._has_tokens() and self.settings.maxsim_idf:
             self._rarity()
+        if self.subject():
+            self._subject_cosines()
         return self
 
     def second_stage_weights(self, mode: Mode | None = None) -> dict[str, float]:
@@ -130,9 +152,25 @@ class Searcher:
             resolve_context(text, history) if s.resolve_followups else (text, ())
             for text, history in zip(cleaned, histories, strict=True)
         ]
-        effective = [query for query, _ in resolutions]
-        if not queries:
+        settled = [
+            Settled(t, c, query, context)
+            for t, c, (query, context) in zip(typed, cleaned, resolutions, strict=True)
+        ]
+        answers = self._search_settled(settled, k, mode, with_candidates)
+        return self._read_as_subject(answers, settled, k, mode, with_candidates)
+
+    # -- stages -------------------------------------------------------------------------------
+
+    def _search_settled(
+        self, settled: Sequence[Settled], k: int, mode: Mode, with_candidates: bool
+    ) -> list[Answer]:
+        """Answer questions whose query to search is settled."""
+        if not settled:
             return []
+        s = self.settings
+        typed = [q.typed for q in settled]
+        cleaned = [q.cleaned for q in settled]
+        effective = [q.effective for q in settled]
         # The best sentence is judged against the visitor's own words as well as the resolved
         # query: after "side effects?" -> "do they go away?", the sentence about them subsiding.
         # Both go through the model in one call (a second call nearly doubled a follow-up's cost).
@@ -141,9 +179,9 @@ class Searcher:
         texts = [*effective, *(cleaned[i] for i in resolved)]
         # Token vectors (same forward pass), with their weights in MaxSim, feed the second
         # stage and the highlight: the resolved question's, the visitor's own words', and both.
-        qtokens: list[QueryTokens | None] = [None] * len(queries)
-        focus_tokens: list[QueryTokens | None] = [None] * len(queries)
-        own_tokens: list[QueryTokens | None] = [None] * len(queries)
+        qtokens: list[QueryTokens | None] = [None] * len(typed)
+        focus_tokens: list[QueryTokens | None] = [None] * len(typed)
+        own_tokens: list[QueryTokens | None] = [None] * len(typed)
         if self._has_tokens():
             assert isinstance(self.embedder, TokenEmbedder)  # for mypy: _has_tokens checked it
             encoded, vectors = self.embedder.encode_with_tokens(texts, "query")
@@ -182,7 +220,7 @@ class Searcher:
             for i in resolved:
                 keyword_texts[i] = f"{effective[i]} {cleaned[i]}"
         if not self._reranks(mode):
-            qtokens = [None] * len(queries)
+            qtokens = [None] * len(typed)
         # The same depth whatever k is: asking for more passages only cuts the list later,
         # it does not change the fusion (deeper lists would reorder the top).
         depth = s.candidate_depth
@@ -191,7 +229,7 @@ class Searcher:
             keyword_texts, depth, correct_typos=s.correct_typos
         )
         answers = []
-        for i in range(len(queries)):
+        for i in range(len(typed)):
             own_i = own_tokens[i]
             own_words = (own[i], own_i) if i in resolved_set and own_i is not None else None
             candidates = self._candidates(
@@ -217,7 +255,7 @@ class Searcher:
                 k,
                 with_candidates,
             )
-            answer = replace(answer, context=resolutions[i][1])
+            answer = replace(answer, context=settled[i].context)
             if not answer.abstained:
                 # "is ketamine safe while pregnant?" in a corpus that never says "pregnant":
                 # the safety passages shown are the closest, and the reader is told what they
@@ -230,7 +268,76 @@ class Searcher:
             answers.append(answer)
         return answers
 
-    # -- stages -------------------------------------------------------------------------------
+    def _read_as_subject(
+        self,
+        answers: list[Answer],
+        settled: Sequence[Settled],
+        k: int,
+        mode: Mode,
+        with_candidates: bool,
+    ) -> list[Answer]:
+        """Answers again, as questions about the corpus's subject, the questions that abstained
+        without naming it, keeping each new answer whose reading gains enough (the settings'
+        ``read_as_subject``).
+
+        "how is it given" is 0.18 from its best passage on its own words, under the threshold,
+        and off-topic questions score as high ("wat time does the pharmacy close" 0.21). Read
+        as "ketamine how is it given", it comes 0.08 closer to one of its candidates than
+        "ketamine" alone does; "can i bring my dog" read so gains 0.03, and most off-topic
+        questions nothing: the subject alone was as close."""
+        subject = self.subject()
+        if not subject:
+            return answers
+        named = set(content_words(subject))
+        redo = [
+            i
+            for i, answer in enumerate(answers)
+            if answer.abstained
+            and not named & set(content_words(settled[i].effective))
+            and not is_small_talk(settled[i].typed)  # "how are you" is not about the subject
+        ]
+        read = [replace(settled[i], effective=f"{subject} {settled[i].effective}") for i in redo]
+        again = self._search_settled(read, k, mode, True)
+        alone = self._subject_cosines()
+        answers = list(answers)
+        needed = self.settings.subject_lift
+        for i, answer in zip(redo, again, strict=True):
+            if not answer.abstained and self.subject_lift(answer, alone) >= needed:
+                kept = answer.candidates if with_candidates else ()
+                answers[i] = replace(answer, subject=subject, candidates=kept)
+        return answers
+
+    def subject_lift(self, answer: Answer, alone: np.ndarray | None = None) -> float:
+        """How much closer reading the question as about the subject brings it to a passage
+        than the subject alone comes: the most, over the answer's candidates, of the cosine
+        with the question read so (its "dense" score) less the cosine with the subject."""
+        alone = self._subject_cosines() if alone is None else alone
+        best = float("-inf")
+        for hit in answer.candidates:
+            gain = hit.scores["dense"] - float(alone[self._row_of[hit.passage.passage_id]])
+            best = max(best, gain)
+        return best
+
+    def subject(self) -> str:
+        """The corpus's subject questions are read as being about, or "" when that is off."""
+        s = self.settings
+        if not s.read_as_subject:
+            return ""
+        if s.subject.strip():
+            return s.subject.strip()
+        subject = self._derived_subject
+        if subject is None:
+            titles = [doc.title for doc in self.index.documents.values()]
+            subject = self._derived_subject = shared_title_words(titles)
+        return subject
+
+    def _subject_cosines(self) -> np.ndarray:
+        """Each passage's cosine with the subject alone (as a query), computed on first use."""
+        cosines = self._subject_alone
+        if cosines is None:
+            vector = self.embedder.encode([self.subject()], "query")[0]
+            cosines = self._subject_alone = self.index.dense.vectors @ vector
+        return cosines
 
     def _speller(self) -> Callable[[str], str]:
         """The spelling correction of questions (:mod:`qa.spelling`), or the identity when it

@@ -103,6 +103,16 @@ class SearchSettings:
     #: A resolved follow-up is searched with the visitor's own words counted twice, so "how is
     #: it given?" after an addiction question finds how ketamine is given (README, Follow-ups).
     emphasise_followups: bool = True
+    #: A question that names no subject ("will the staff keep an eye on me during the
+    #: session?") scores under the threshold on its own words; when it would abstain it is read
+    #: as a question about the corpus's ``subject`` and answered so, if reading it that way
+    #: brings it at least ``subject_lift`` (cosine) closer to some passage than the subject
+    #: alone comes (README, Abstention). Off-topic questions gain nothing from the subject.
+    read_as_subject: bool = True
+    #: The corpus's subject ("ketamine"); empty: the word most document titles share
+    #: (:func:`qa.followup.shared_title_words`), none when no word is in half of them.
+    subject: str = ""
+    subject_lift: float = 0.075
 
     def __post_init__(self) -> None:
         """Values outside their range are input errors, not a bot that silently never answers
@@ -119,6 +129,7 @@ class SearchSettings:
             "rerank_depth": (1, 1000),
             "abstain_threshold": (-1, 1),  # a cosine
             "caution_threshold": (-1, 1),  # a cosine too
+            "subject_lift": (-2, 2),  # a difference of cosines
             "duplicate_threshold": (0, 1),
             "max_query_chars": (10, 1_000_000),
         }

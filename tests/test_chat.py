@@ -137,13 +137,21 @@ SIDE = "What are the side effects of ketamine?"
         ("what about anxeity?", "bipolar what about anxiety?", ("bipolar",),
          "Searching for: <q>what about anxiety?</q>, read with your earlier question: "
          "<q>bipolar</q>"),
+        # a question that named no subject, read as one about the corpus's
+        ("is it safe?", "ketamine is it safe?", (), "Read as a question about <q>ketamine</q>"),
+        ("how is it givn", "ketamine how is it given", (),
+         "Searching for: <q>how is it given</q>, read as a question about <q>ketamine</q>"),
+        ("and for pets?", "ketamine hello and for pets?", ("hello",),
+         "Read with your earlier question: <q>hello</q>, read as a question about "
+         "<q>ketamine</q>"),
     ],
 )
 def test_the_query_line_says_what_was_searched_and_with_what(
     typed: str, effective: str, context: tuple[str, ...], line: str
 ) -> None:
+    subject = "ketamine" if effective.startswith("ketamine ") else ""
     answer = Answer(question=typed, effective_query=effective, abstained=False, citations=(),
-                    context=context)
+                    context=context, subject=subject)
     assert searching_for_html(answer) == f'<p class="qa-query">{line}</p>'
     standalone = Answer(question=SIDE, effective_query=SIDE, abstained=False, citations=())
     assert searching_for_html(standalone) == ""

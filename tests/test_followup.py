@@ -10,6 +10,7 @@ from qa.followup import (
     is_small_talk,
     resolve_context,
     resolve_followup,
+    shared_title_words,
 )
 
 SIDE_EFFECTS = "What are the side effects of ketamine?"
@@ -150,14 +151,25 @@ def test_content_words_leave_out_stop_words_and_back_references() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["thanks!", "ok cool", "Thank you so much", "hello", "bye", "hmm", "umm ok"]
+    "text",
+    [
+        "thanks!", "ok cool", "Thank you so much", "hello", "bye", "hmm", "umm ok",
+        # chat about the chat
+        "how are you", "hi, how are you doing today?", "who am i talking to, is this a real person",
+        "are you a bot?", "What’s your name?", "who are you", "hows it going",
+    ],
 )
 def test_small_talk(text: str) -> None:
     assert is_small_talk(text)
 
 
 @pytest.mark.parametrize(
-    "text", ["ok so what about pruning?", "thanks, and do they go away?", "", "no side effects?"]
+    "text",
+    [
+        "ok so what about pruning?", "thanks, and do they go away?", "", "no side effects?",
+        "how are you supposed to feel after it?", "who are you supposed to see for it",
+        "are you able to drive after?", "what is it", "how is it", "is this real research?",
+    ],
 )
 def test_questions_are_not_small_talk(text: str) -> None:
     assert not is_small_talk(text)
@@ -186,3 +198,21 @@ def test_a_context_cut_at_its_start_is_one_string() -> None:
     history = ["why " * 100 + "is ketamine used for depression?"]
     _, context = resolve_context("do they go away?", history)
     assert len(context) == 1 and history[0].endswith(context[0]) and context[0] != history[0]
+
+
+def test_the_subject_is_the_word_most_titles_share() -> None:
+    titles = [
+        "Ketamine Effectively Treats Severe Depression",
+        "The Potential Advantages of Ketamine Therapy",
+        "Ketamine",
+        "What Conditions Can Ketamine Treat?",
+    ]
+    assert shared_title_words(titles) == "ketamine"
+    assert shared_title_words(["Sleep Apnea Basics", "Sleep Apnea Treatment", "CPAP"]) == (
+        "sleep apnea"  # tied words, in the order first seen
+    )
+    # no word in two titles, or in fewer than half of them: no subject
+    assert shared_title_words(["Beekeeping", "Sourdough Bread", "Bicycle Maintenance"]) == ""
+    assert shared_title_words(["Bee Care", "Bee Food", "Bread", "Bikes", "Boats"]) == ""
+    assert shared_title_words(["Ketamine"]) == ""
+    assert shared_title_words([]) == ""

@@ -450,3 +450,43 @@ def test_rank_candidates_per_mode() -> None:
     convex = rank_candidates(dense, keyword, "hybrid", fusion="convex", alpha=0.5)
     # dense scaled: 3 -> 1, 1 -> 0; bm25 scaled: 1 -> 1, 2 -> 0.
     assert convex == [(3, 0.5), (1, 0.5), (2, 0.0)]
+
+
+# --- questions that name no subject ----------------------------------------------------------
+
+
+def test_a_question_naming_no_subject_is_read_as_about_the_corpus_subject(
+    tiny_searcher: Searcher,
+) -> None:
+    """Under a threshold its own words miss (cosine 0.30 < 0.32), "how often should i check the
+    pressure" is answered as a question about the subject ("bicycle ..." reaches 0.33, 0.26
+    above "bicycle" alone); off-topic words gain nothing from the subject and stay abstained."""
+    question = "how often should i check the pressure"
+    settings = SearchSettings(abstain_threshold=0.32, subject="bicycle", subject_lift=0.2)
+    reading = Searcher(tiny_searcher.index, tiny_searcher.embedder, settings)
+    answer = reading.search(question)
+    assert not answer.abstained and answer.subject == "bicycle"
+    assert answer.effective_query == f"bicycle {question}" and answer.question == question
+    assert answer.citations[0].section == "Tyre Pressure"
+    assert reading.search(question, with_candidates=True).candidates  # kept when asked for
+    assert not reading.search(question).candidates
+    for off in (
+        replace(settings, read_as_subject=False),
+        replace(settings, subject_lift=0.3),  # the reading gains 0.26: not enough
+    ):
+        plain = Searcher(tiny_searcher.index, tiny_searcher.embedder, off).search(question)
+        assert plain.abstained and plain.subject == "" and plain.effective_query == question
+    nonsense = reading.search(NONSENSE)
+    assert nonsense.abstained and nonsense.subject == ""
+    # a question that names the subject already is not read again
+    named = reading.search(f"bicycle {NONSENSE}")
+    assert named.abstained and named.effective_query == f"bicycle {NONSENSE}"
+
+
+def test_the_subject_defaults_to_the_word_the_titles_share(tiny_searcher: Searcher) -> None:
+    # The tiny corpus's titles (beekeeping, bread, bicycles) share none: nothing is read so.
+    assert tiny_searcher.subject() == ""
+    named = SearchSettings(subject=" bicycle ")
+    assert Searcher(tiny_searcher.index, tiny_searcher.embedder, named).subject() == "bicycle"
+    off = SearchSettings(subject="bicycle", read_as_subject=False)
+    assert Searcher(tiny_searcher.index, tiny_searcher.embedder, off).subject() == ""
