@@ -5,19 +5,25 @@ on with idf-weighted MaxSim and the weights learned from the calibration split, 
 settings; evidence as pooled-judged, see tests/data/README.md):
 
     split        n   hit@1  hit@3  hit@5
-    all        158   0.747  0.918  0.949   off-topic abstained 1.0, false abstention 0
-    holdout     38   0.842  0.921  0.974
-    test        64   0.656  0.891  0.922   (written blind, never tuned on)
+    all        196   0.750  0.898  0.934   off-topic abstained 1.0, false abstention 0.010
+    holdout     51   0.843  0.902  0.961
+    test        77   0.662  0.870  0.896   (written blind, never tuned on)
     follow-ups  60   0.683  0.867  0.917
 
-(with the fixed second stage, z(fused) + z(MaxSim) unweighted: all 0.696 0.861 0.918, holdout
-0.763 0.868, test 0.578 0.812), so losing two or three answers fails. They are below the issue's
-targets (hit@1 0.85, hit@3 0.95): see the closing note of issue 2 for why and what would close
-the gap.
+The eighth session added questions that name no subject ("how is it given", "thanks!"): 12
+answerable and 12 off-topic ones in calibration, written after the browser session found two
+wrongly abstained, and 26 answerable and 16 off-topic ones in holdout and test, written blind
+by a helper who saw only the corpus. On the 213 questions before them the engine gives all
+0.741 0.911, holdout 0.842 0.895, test 0.641 0.891 (the seventh session's: 0.747 0.918,
+0.842 0.921, 0.656 0.891; with the fixed second stage, z(fused) + z(MaxSim) unweighted: all
+0.696 0.861, holdout 0.763 0.868, test 0.578 0.812), so losing two or three answers fails.
+They are below the issue's targets (hit@1 0.85, hit@3 0.95): see the closing notes of issue 2
+for why and what would close the gap.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,6 +31,7 @@ import pytest
 from qa.api import open_searcher
 from qa.learn import fit_weights
 from qa.questions import evaluate_questions, load_questions
+from qa.search import Searcher
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,10 +52,10 @@ def report(searcher):  # type: ignore[no-untyped-def]
 
 def test_answerable_questions_find_their_passage(report) -> None:  # type: ignore[no-untyped-def]
     everything = report["summary"]["all"]
-    assert everything["answerable"] >= 150
+    assert everything["answerable"] >= 190
     assert everything["hit@1"] >= 0.72
-    assert everything["hit@3"] >= 0.89
-    assert everything["hit@5"] >= 0.92
+    assert everything["hit@3"] >= 0.87
+    assert everything["hit@5"] >= 0.91
 
 
 def test_followups_are_answered_about_what_they_ask(report) -> None:  # type: ignore[no-untyped-def]
@@ -62,18 +69,19 @@ def test_followups_are_answered_about_what_they_ask(report) -> None:  # type: ig
 
 def test_splits_kept_out_of_tuning_hold_their_floor(report) -> None:  # type: ignore[no-untyped-def]
     holdout = report["summary"]["holdout"]
-    assert holdout["hit@1"] >= 0.79
-    assert holdout["hit@3"] >= 0.87
+    assert holdout["hit@1"] >= 0.80
+    assert holdout["hit@3"] >= 0.86
     test = report["summary"]["test"]
-    assert test["answerable"] >= 60
-    assert test["hit@1"] >= 0.61
-    assert test["hit@3"] >= 0.84
+    assert test["answerable"] >= 70
+    assert test["hit@1"] >= 0.62
+    assert test["hit@3"] >= 0.83
 
 
 def test_the_highlight_lands_on_the_evidence(report) -> None:  # type: ignore[no-untyped-def]
-    # Measured 0.79 of 271 relevant passages shown by token credit weighted by rarity (0.75
-    # unweighted over the same answers). On the 190 shown before the follow-ups were added:
-    # 0.74 unweighted, against 0.66 with the leave-one-out rule and 0.63 with cosine alone.
+    # Measured 0.78 of 343 relevant passages shown by token credit weighted by rarity (0.79
+    # of 271 before the eighth session's questions, 0.75 there unweighted). On the 190 shown
+    # before the follow-ups were added: 0.74 unweighted, against 0.66 with the leave-one-out
+    # rule and 0.63 with cosine alone.
     marked = report["highlight"]
     assert marked["judged"] >= 150
     assert marked["on_evidence"] >= 0.75
@@ -109,3 +117,29 @@ def test_the_shipped_weights_are_what_the_calibration_split_teaches(searcher) ->
     assert set(shipped) == set(fitted.weights)
     for name, weight in fitted.weights.items():
         assert shipped[name] == pytest.approx(weight, abs=0.02), name
+
+
+def test_questions_naming_no_subject_are_answered_and_off_topic_ones_are_not(
+    searcher, report,  # type: ignore[no-untyped-def]
+) -> None:
+    # "how is it given" is 0.18 from its best passage on its own words, as low as off-topic
+    # questions ("wat time does the pharmacy close" 0.21); read as a question about ketamine,
+    # the corpus's subject (the word its titles share), it is answered.
+    assert searcher.subject() == "ketamine"
+    rows = {row["id"]: row for row in report["per_question"]}
+    for qid in ("a104", "s121"):  # "how is it given", "can you get hooked on it? ..."
+        assert rows[qid]["read_as_subject"] == "ketamine"
+        assert rows[qid]["first_relevant_rank"] is not None
+        assert rows[qid]["first_relevant_rank"] <= 3
+    plain = replace(searcher.settings, read_as_subject=False)
+    alone = Searcher(searcher.index, searcher.embedder, plain).search("how is it given")
+    assert alone.abstained  # what answers it is the reading
+    subjectless_off_topic = [
+        row for row in report["per_question"]
+        if row["kind"] == "off_topic" and "ketamine" not in row["question"]
+    ]
+    assert len(subjectless_off_topic) >= 40
+    read = [row["id"] for row in subjectless_off_topic if row["read_as_subject"]]
+    # measured: none of 52 ("who am i talking to, is this a real person" was read so until chat
+    # about the chat became small talk)
+    assert len(read) <= 1, read
