@@ -182,10 +182,17 @@ def candidate_rows(answer: Answer, k: int) -> list[CandidateRow]:
 
 
 def answer_summary(
-    answer: Answer, strategy_name: str, k: int, second_stage: Mapping[str, float] | None = None
+    answer: Answer,
+    strategy_name: str,
+    k: int,
+    second_stage: Mapping[str, float] | None = None,
+    subject_lift: float | None = None,
 ) -> dict[str, Any]:
-    """What the table's rows share: the effective query, the strategy, the outcome, and the
-    weights the second stage ordered the first candidates by (empty when it did not run)."""
+    """What the table's rows share: the effective query, the strategy, the outcome, the
+    weights the second stage ordered the first candidates by (empty when it did not run), and
+    whether the question was tried as one about the corpus's subject, with the lift its
+    reading had and the lift it needed (``subject_lift``, the searcher's setting)."""
+    reading = answer.subject_reading
     return {
         "question": answer.question,
         "effective_query": answer.effective_query,
@@ -197,6 +204,10 @@ def answer_summary(
         "cleared": sum(h.cleared for h in answer.candidates),
         "index_version": answer.index_version,
         "second_stage": dict(second_stage or {}),
+        "subject_reading": None if reading is None else {
+            "subject": reading[0], "lift": reading[1], "needed": subject_lift,
+            "kept": bool(answer.subject),
+        },
     }
 
 

@@ -65,9 +65,23 @@ def summary_html(summary: Mapping[str, Any]) -> str:
         f"{escape(outcome)}; {int(summary['cleared'])} of {int(summary['candidates'])} "
         "candidates cleared the threshold. "
         f"Effective query: <code>{escape(str(summary['effective_query']))}</code>. "
+        f"{escape(_subject_reading(summary.get('subject_reading')))}"
         f"{escape(_second_stage(summary.get('second_stage') or {}))} "
         f"Index <code>{escape(str(summary['index_version']))}</code>.</p>"
     )
+
+
+def _subject_reading(reading: Mapping[str, Any] | None) -> str:
+    """Whether a question naming no subject was read as one about the corpus's, and why."""
+    if not reading:
+        return ""
+    subject, lift, needed = reading["subject"], float(reading["lift"]), reading.get("needed")
+    bar = "" if needed is None else f" (needs {float(needed):.3f})"
+    said = (
+        f"It named no subject; read as a question about “{subject}”, it came {lift:+.3f} "
+        f"closer to a passage than “{subject}” alone{bar}"
+    )
+    return f"{said}. " if reading["kept"] else f"{said}; it stays abstained. "
 
 
 def _second_stage(weights: Mapping[str, Any]) -> str:

@@ -125,3 +125,7 @@ class Answer:
     #: The corpus's subject ("ketamine") when the question named none and was answered as a
     #: question about it (``SearchSettings.read_as_subject``); ``effective_query`` starts with it.
     subject: str = ""
+    #: When the question was tried as one about the subject (it would have abstained and named
+    #: none): the subject and how much closer the reading came to a passage than the subject
+    #: alone (``Searcher.subject_lift``), kept or not; for staff, who see why.
+    subject_reading: tuple[str, float] | None = None

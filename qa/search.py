@@ -302,9 +302,13 @@ class Searcher:
         answers = list(answers)
         needed = self.settings.subject_lift
         for i, answer in zip(redo, again, strict=True):
-            if not answer.abstained and self.subject_lift(answer, alone) >= needed:
+            reading = (subject, round(self.subject_lift(answer, alone), 4))
+            if not answer.abstained and reading[1] >= needed:
                 kept = answer.candidates if with_candidates else ()
-                answers[i] = replace(answer, subject=subject, candidates=kept)
+                answer = replace(answer, subject=subject, candidates=kept)
+            else:
+                answer = answers[i]
+            answers[i] = replace(answer, subject_reading=reading)
         return answers
 
     def subject_lift(self, answer: Answer, alone: np.ndarray | None = None) -> float:

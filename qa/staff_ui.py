@@ -139,7 +139,9 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
     ) -> tuple[dict[str, Any], list[CandidateRow]]:
         searcher, mode = searchers.get(base or live.current, name)
         answer = searcher.search(question, history=history, k=k, mode=mode, with_candidates=True)
-        summary = answer_summary(answer, name, k, searcher.second_stage_weights(mode))
+        summary = answer_summary(
+            answer, name, k, searcher.second_stage_weights(mode), searcher.settings.subject_lift
+        )
         return summary, candidate_rows(answer, k)
 
     def labels_table(scope: str) -> list[list[Any]]:

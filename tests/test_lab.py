@@ -426,3 +426,20 @@ def test_words_the_articles_never_mention_are_counted_per_question() -> None:
     assert cost.missing_words == () and cost.partly_covered == 0
     header, *lines = list(csv.reader(io.StringIO(groups_csv([pregnant]))))
     assert lines[0][header.index("never mentioned")] == "pregnant, driving"
+
+
+def test_summary_says_whether_a_question_was_read_as_about_the_subject() -> None:
+    def summary(kept: bool, lift: float) -> str:
+        answer = Answer(question="how is it given", effective_query="ketamine how is it given",
+                        abstained=not kept, citations=(), subject="ketamine" if kept else "",
+                        subject_reading=("ketamine", lift))
+        return summary_html(answer_summary(answer, "hybrid", 5, None, 0.075))
+
+    assert (
+        "It named no subject; read as a question about “ketamine”, it came +0.078 closer to a "
+        "passage than “ketamine” alone (needs 0.075). "
+    ) in summary(True, 0.078)
+    assert "came +0.045 closer to a passage than “ketamine” alone (needs 0.075); it stays " \
+        "abstained." in summary(False, 0.045)
+    plain = Answer(question="q", effective_query="q", abstained=True, citations=())
+    assert "named no subject" not in summary_html(answer_summary(plain, "hybrid", 5))

@@ -470,17 +470,21 @@ def test_a_question_naming_no_subject_is_read_as_about_the_corpus_subject(
     assert answer.citations[0].section == "Tyre Pressure"
     assert reading.search(question, with_candidates=True).candidates  # kept when asked for
     assert not reading.search(question).candidates
-    for off in (
-        replace(settings, read_as_subject=False),
-        replace(settings, subject_lift=0.3),  # the reading gains 0.26: not enough
+    assert answer.subject_reading == ("bicycle", pytest.approx(0.255, abs=0.005))
+    for off, tried in (
+        (replace(settings, read_as_subject=False), None),
+        (replace(settings, subject_lift=0.3), answer.subject_reading),  # 0.26: not enough
     ):
         plain = Searcher(tiny_searcher.index, tiny_searcher.embedder, off).search(question)
         assert plain.abstained and plain.subject == "" and plain.effective_query == question
+        assert plain.subject_reading == tried  # staff see the reading that was tried
     nonsense = reading.search(NONSENSE)
     assert nonsense.abstained and nonsense.subject == ""
+    assert nonsense.subject_reading is not None and nonsense.subject_reading[1] <= 0
     # a question that names the subject already is not read again
     named = reading.search(f"bicycle {NONSENSE}")
     assert named.abstained and named.effective_query == f"bicycle {NONSENSE}"
+    assert named.subject_reading is None
 
 
 def test_the_subject_defaults_to_the_word_the_titles_share(tiny_searcher: Searcher) -> None:
