@@ -206,7 +206,7 @@ def answer_summary(
         "second_stage": dict(second_stage or {}),
         "subject_reading": None if reading is None else {
             "subject": reading[0], "lift": reading[1], "needed": subject_lift,
-            "kept": bool(answer.subject),
+            "kept": bool(answer.subject),  # the reading's answer is the one shown
         },
     }
 

@@ -122,10 +122,14 @@ class Answer:
     #: when the question stood alone): the chat quotes them one by one. One string when the
     #: context is not whole turns (a long one is cut at its start).
     context: tuple[str, ...] = ()
-    #: The corpus's subject ("ketamine") when the question named none and was answered as a
-    #: question about it (``SearchSettings.read_as_subject``); ``effective_query`` starts with it.
-    subject: str = ""
-    #: When the question was tried as one about the subject (it would have abstained and named
-    #: none): the subject and how much closer the reading came to a passage than the subject
-    #: alone (``Searcher.subject_lift``), kept or not; for staff, who see why.
+    #: When the question was tried as one about the corpus's subject (it would have abstained
+    #: and named none; ``SearchSettings.read_as_subject``): the subject and how much closer the
+    #: reading came to a passage than the subject alone, kept or not; for staff, who see why.
     subject_reading: tuple[str, float] | None = None
+
+    @property
+    def subject(self) -> str:
+        """The corpus's subject ("ketamine") when the question named none and was answered as
+        one about it (``effective_query`` then starts with it): a reading was tried and the
+        answer is not an abstention (a reading that fell short keeps the abstention)."""
+        return self.subject_reading[0] if self.subject_reading and not self.abstained else ""

@@ -296,31 +296,28 @@ class Searcher:
             and not named & set(content_words(settled[i].effective))
             and not is_small_talk(settled[i].typed)  # "how are you" is not about the subject
         ]
+        if not redo:
+            return answers
         read = [replace(settled[i], effective=f"{subject} {settled[i].effective}") for i in redo]
         again = self._search_settled(read, k, mode, True)
-        alone = self._subject_cosines()
         answers = list(answers)
-        needed = self.settings.subject_lift
         for i, answer in zip(redo, again, strict=True):
-            reading = (subject, round(self.subject_lift(answer, alone), 4))
-            if not answer.abstained and reading[1] >= needed:
+            reading = (subject, round(self._subject_lift(answer), 4))
+            if not answer.abstained and reading[1] >= self.settings.subject_lift:
                 kept = answer.candidates if with_candidates else ()
-                answer = replace(answer, subject=subject, candidates=kept)
-            else:
-                answer = answers[i]
-            answers[i] = replace(answer, subject_reading=reading)
+                answers[i] = replace(answer, candidates=kept, subject_reading=reading)
+            else:  # the abstention stands; staff still see the reading that was tried
+                answers[i] = replace(answers[i], subject_reading=reading)
         return answers
 
-    def subject_lift(self, answer: Answer, alone: np.ndarray | None = None) -> float:
+    def _subject_lift(self, answer: Answer) -> float:
         """How much closer reading the question as about the subject brings it to a passage
         than the subject alone comes: the most, over the answer's candidates, of the cosine
         with the question read so (its "dense" score) less the cosine with the subject."""
-        alone = self._subject_cosines() if alone is None else alone
-        best = float("-inf")
-        for hit in answer.candidates:
-            gain = hit.scores["dense"] - float(alone[self._row_of[hit.passage.passage_id]])
-            best = max(best, gain)
-        return best
+        alone = self._subject_cosines()
+        rows = [self._row_of[hit.passage.passage_id] for hit in answer.candidates]
+        cosines = [hit.scores["dense"] for hit in answer.candidates]
+        return max((c - float(alone[r]) for c, r in zip(cosines, rows, strict=True)), default=-2.0)
 
     def subject(self) -> str:
         """The corpus's subject questions are read as being about, or "" when that is off."""

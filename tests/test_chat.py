@@ -149,9 +149,9 @@ SIDE = "What are the side effects of ketamine?"
 def test_the_query_line_says_what_was_searched_and_with_what(
     typed: str, effective: str, context: tuple[str, ...], line: str
 ) -> None:
-    subject = "ketamine" if effective.startswith("ketamine ") else ""
+    reading = ("ketamine", 0.1) if effective.startswith("ketamine ") else None
     answer = Answer(question=typed, effective_query=effective, abstained=False, citations=(),
-                    context=context, subject=subject)
+                    context=context, subject_reading=reading)
     assert searching_for_html(answer) == f'<p class="qa-query">{line}</p>'
     standalone = Answer(question=SIDE, effective_query=SIDE, abstained=False, citations=())
     assert searching_for_html(standalone) == ""

@@ -431,8 +431,7 @@ def test_words_the_articles_never_mention_are_counted_per_question() -> None:
 def test_summary_says_whether_a_question_was_read_as_about_the_subject() -> None:
     def summary(kept: bool, lift: float) -> str:
         answer = Answer(question="how is it given", effective_query="ketamine how is it given",
-                        abstained=not kept, citations=(), subject="ketamine" if kept else "",
-                        subject_reading=("ketamine", lift))
+                        abstained=not kept, citations=(), subject_reading=("ketamine", lift))
         return summary_html(answer_summary(answer, "hybrid", 5, None, 0.075))
 
     assert (
