@@ -93,6 +93,16 @@ def test_highlight_marks_the_answer_not_the_sentence_restating_the_topic(
     assert "dissociation, dizziness, and nausea" in source[a:b]
 
 
+def test_highlight_gives_question_words_no_say(real_searcher: Searcher) -> None:
+    # "how" is rare in declarative passages; weighed by its rarity, its nearest token ("which",
+    # in the sentence on how ketamine works) outweighed "given" and marked the wrong sentence.
+    answer = real_searcher.search("how is ketamine given")
+    cited = next(c for c in answer.citations if c.text.startswith("Ketamine can be given"))
+    source = (ROOT / "corpus" / cited.source).read_text(encoding="utf-8-sig")
+    a, b = cited.highlight or (0, 0)
+    assert source[a:b].startswith("Ketamine can be given intravenously")
+
+
 def test_token_spans_match_the_token_vectors_of_every_passage(real_searcher: Searcher) -> None:
     """The highlight traces token vectors back to sentences: their spans must line up."""
     embedder = real_searcher.embedder
