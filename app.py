@@ -48,6 +48,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--corpus", type=Path, default=Path(env("QA_CORPUS", "corpus")))
     parser.add_argument("--index", type=Path, default=Path(env("QA_INDEX", "index")))
     parser.add_argument("--data", type=Path, default=Path(env("QA_DATA", "data")))
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=Path(env("QA_MODEL")) if env("QA_MODEL") else None,
+        help="a model made by `qa adapt` instead of the bundled one (with an --index of its own)",
+    )
     parser.add_argument("--queue-size", type=int, default=int(env("QA_QUEUE_SIZE", "32")))
     parser.add_argument("--concurrency", type=int, default=int(env("QA_CONCURRENCY", "2")))
     parser.add_argument(
@@ -72,8 +78,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def create_app(args: argparse.Namespace, *, say: Any = print) -> ChatApp:
     """Open (building or rebuilding as needed) the index, warm the model, open the store and
     build the chat. Progress goes to the terminal."""
+    from qa.adapt import model_embedder
     from qa.api import corpus_search_settings, corpus_settings_for
-    from qa.embedders import default_embedder
     from qa.live import LiveSearcher
     from qa.store import Store
     from qa.ui import build_app
@@ -81,7 +87,7 @@ def create_app(args: argparse.Namespace, *, say: Any = print) -> ChatApp:
     searcher = LiveSearcher(
         args.corpus,
         args.index,
-        default_embedder(),
+        model_embedder(args.model),
         corpus_search_settings(args.corpus),
         corpus_settings=corpus_settings_for(args.corpus),
         progress=True,

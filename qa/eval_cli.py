@@ -19,7 +19,14 @@ from typing import Any
 
 import click
 
-from qa.cli import _say, corpus_option, index_option, main, translate_errors
+from qa.cli import (
+    _say,
+    command_embedder,
+    corpus_option,
+    index_option,
+    main,
+    translate_errors,
+)
 from qa.errors import InputError
 from qa.settings import MODES
 
@@ -108,7 +115,6 @@ def _run_beir(beir_dir: Path, split: str, modes: Sequence[str], k: int | None, d
               report_file: Path | None, **_: Any) -> None:
     from qa.beir import load_beir, open_beir_index
     from qa.beir_run import beir_report, run_queries, write_run
-    from qa.embedders import default_embedder
     from qa.settings import PassageSettings, SearchSettings
 
     started = time.perf_counter()
@@ -116,7 +122,7 @@ def _run_beir(beir_dir: Path, split: str, modes: Sequence[str], k: int | None, d
     k = k or 10
     dataset = load_beir(beir_dir, split)
     _say(f"{beir_dir} ({split}): {len(dataset.doc_ids)} documents, {len(dataset.queries)} queries")
-    embedder = default_embedder()
+    embedder = command_embedder()
     index = open_beir_index(
         dataset, embedder, cache_dir,
         passage_settings=PassageSettings() if split_passages else None, progress=True, say=_say,
@@ -180,7 +186,6 @@ def _run_questions(questions_file: Path, modes: Sequence[str], k: int | None,
                    compare_file: Path | None, report_file: Path | None, corpus_dir: Path,
                    index_dir: Path, **_: Any) -> None:
     from qa.api import corpus_search_settings, open_searcher
-    from qa.embedders import default_embedder
     from qa.questions import evaluate_questions, load_questions
     from qa.report_diff import diff_reports
 
@@ -195,7 +200,7 @@ def _run_questions(questions_file: Path, modes: Sequence[str], k: int | None,
         overrides.update(rerank_weight=rerank_weight, rerank_features=())
     # The corpus's calibrated settings (its .qa-search.json), with the command's overrides.
     settings = replace(corpus_search_settings(corpus_dir), **overrides)
-    searcher = open_searcher(corpus_dir, index_dir, embedder=default_embedder(),
+    searcher = open_searcher(corpus_dir, index_dir, embedder=command_embedder(),
                              search_settings=settings, progress=True, say=_say)
     report = evaluate_questions(searcher, questions, k=k or 5,
                                 max_false_abstention=max_false_abstention)
@@ -350,14 +355,13 @@ def fit_command(questions_file: Path, split: str, c: float | None, write: bool,
     with the learned weights. With --write, the corpus's settings file gets them
     ("rerank_features"), its other settings kept."""
     from qa.api import corpus_search_settings, open_searcher, update_corpus_search_settings
-    from qa.embedders import default_embedder
     from qa.learn import DEFAULT_C, fit_weights
     from qa.questions import evaluate_questions, load_questions
     from qa.search import Searcher
 
     questions = load_questions(questions_file)
     current = corpus_search_settings(corpus_dir)
-    searcher = open_searcher(corpus_dir, index_dir, embedder=default_embedder(),
+    searcher = open_searcher(corpus_dir, index_dir, embedder=command_embedder(),
                              search_settings=current, progress=True, say=_say)
     fitted = fit_weights(searcher, questions, split=split, c=DEFAULT_C if c is None else c)
     click.echo(f"Learned from {fitted.questions} {split} questions ({fitted.candidates} "

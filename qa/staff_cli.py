@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from qa.cli import main, translate_errors
+from qa.cli import command_embedder, main, translate_errors
 
 data_option = click.option(
     "--data",
@@ -110,10 +110,9 @@ def unanswered(
                 for row in rows:
                     output.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
             return
-    from qa.embedders import default_embedder
     from qa.staff_reports import group_unanswered, groups_csv
 
-    groups = group_unanswered(rows, default_embedder(), threshold)
+    groups = group_unanswered(rows, command_embedder(), threshold)
     if as_csv:
         output.write(groups_csv(groups))
     else:
