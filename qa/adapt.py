@@ -25,6 +25,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from qa import embedders
 from qa.embedders import MINILM_NAME, SentenceTransformerEmbedder, bundled_model_path
@@ -103,9 +104,9 @@ def adapt_model(
     settings: AdaptSettings = AdaptSettings(),
     source: str = "",
     progress: bool = False,
-) -> Path:
+) -> dict[str, Any]:
     """Fine-tune the bundled model on ``split`` of ``questions`` over ``searcher``'s passages
-    and save it to ``out_dir`` (replaced whole); returns ``out_dir``."""
+    and save it to ``out_dir``, with its description (:data:`ABOUT`), which it returns."""
     import torch
     from sentence_transformers import SentenceTransformer
     from tqdm import tqdm
@@ -157,7 +158,7 @@ def adapt_model(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
-    about = {
+    about: dict[str, Any] = {
         "base": MINILM_NAME,
         "questions": source,
         "split": split,
@@ -171,7 +172,7 @@ def adapt_model(
         json.dumps({**about, "seconds": None}, sort_keys=True).encode()
     ).hexdigest()[:16]
     (out_dir / ABOUT).write_text(json.dumps(about, indent=2) + "\n", encoding="utf-8")
-    return out_dir
+    return about
 
 
 def model_embedder(model_dir: Path | str | None) -> SentenceTransformerEmbedder:

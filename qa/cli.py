@@ -12,13 +12,18 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from qa.errors import CorpusError, InputError, QAError
 
+if TYPE_CHECKING:
+    from qa.embedders import SentenceTransformerEmbedder
+
 F = TypeVar("F", bound=Callable[..., Any])
+#: qa.questions.SPLITS, spelled out so that ``qa --help`` need not import numpy.
+SPLITS = ("calibration", "holdout", "test")
 
 
 def _say(message: str) -> None:
@@ -82,7 +87,7 @@ def main(model: Path | None) -> None:
     """Cited-passage question answering over a folder of documents."""
 
 
-def command_embedder() -> Any:
+def command_embedder() -> SentenceTransformerEmbedder:
     """The embedder a command runs with: the bundled model, or the one ``qa --model`` names."""
     from qa.adapt import model_embedder
 
@@ -203,7 +208,7 @@ def search(
 @click.option("--questions", "questions_file", required=True,
               type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Question set (JSONL, as for `qa eval --questions`).")
-@click.option("--split", default="calibration", show_default=True,
+@click.option("--split", default="calibration", show_default=True, type=click.Choice(SPLITS),
               help="The split whose questions the model learns from.")
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Folder to save the adapted model in.")
@@ -224,22 +229,19 @@ def adapt(questions_file: Path, split: str, out_dir: Path, epochs: int, learning
     from qa.adapt import AdaptSettings, adapt_model
     from qa.api import open_searcher
     from qa.embedders import default_embedder
-    from qa.questions import SPLITS, load_questions
+    from qa.questions import load_questions
 
-    if split not in SPLITS:
-        raise click.BadParameter(f"one of {', '.join(SPLITS)}", param_hint="--split")
     questions = load_questions(questions_file)  # refuse a bad file before loading the model
     settings = AdaptSettings(epochs=epochs, learning_rate=learning_rate, seed=seed)
     searcher = open_searcher(
         corpus_dir, index_dir, embedder=default_embedder(), progress=True, say=_say
     )
-    out = adapt_model(searcher, questions, out_dir, split=split, settings=settings,
-                      source=str(questions_file), progress=True)
-    about = json.loads((out / "qa-adapted.json").read_text(encoding="utf-8"))
+    about = adapt_model(searcher, questions, out_dir, split=split, settings=settings,
+                        source=str(questions_file), progress=True)
     click.echo(
         f"Adapted the model on {about['examples']} queries and {about['off_topic']} off-topic "
-        f"questions of the {split} split in {about['seconds']:.0f} s into {out}; use it with "
-        f"qa --model {out} ... --index <a folder of its own>"
+        f"questions of the {split} split in {about['seconds']:.0f} s into {out_dir}; use it "
+        f"with qa --model {out_dir} ... --index <a folder of its own>"
     )
 
 

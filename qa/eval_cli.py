@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from qa.cli import (
+    SPLITS,
     _say,
     command_embedder,
     corpus_option,
@@ -32,8 +33,6 @@ from qa.settings import MODES
 
 #: The same list as qa.beir_run.EVAL_MODES, spelled out so ``qa --help`` need not import numpy.
 EVAL_MODES = (*MODES, "hybrid-rrf", "hybrid-convex")
-#: qa.questions.SPLITS, spelled out for the same reason.
-SPLITS = ("calibration", "holdout", "test")
 
 
 @click.group("eval", invoke_without_command=True)

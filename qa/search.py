@@ -105,9 +105,10 @@ class Searcher:
         """Build what is otherwise built on the first question (the spelling correction's word
         lists, the tokens' rarity), so that no visitor waits for it; returns the searcher."""
         self._speller()
-        if self._has_tokens() and self.settings.maxsim_idf:
-            self._rarity()
+        if self._has_tokens():
             self._quiet_tokens()
+            if self.settings.maxsim_idf:
+                self._rarity()
         if self.subject():
             self._subject_cosines()
         return self

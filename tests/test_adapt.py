@@ -95,8 +95,9 @@ def test_adapting_brings_taught_questions_closer_to_their_passages(
 ) -> None:
     searcher = Searcher(build_index(tiny_corpus, tmp_path / "index", real_embedder), real_embedder)
     settings = AdaptSettings(epochs=3, learning_rate=5e-5, batch_size=4)
-    out = adapt_model(searcher, _questions(), tmp_path / "model", settings=settings)
-    about = json.loads((out / ABOUT).read_text(encoding="utf-8"))
+    out = tmp_path / "model"
+    about = adapt_model(searcher, _questions(), out, settings=settings)
+    assert json.loads((out / ABOUT).read_text(encoding="utf-8")) == about
     assert about["examples"] == len(TAUGHT) and about["off_topic"] == len(OFF_TOPIC)
 
     adapted = model_embedder(out)
