@@ -183,19 +183,22 @@ def rerank_head(
 @dataclass(frozen=True)
 class QueryTokens:
     """A query's token vectors and, when MaxSim weighs them (:class:`TokenRarity`), one weight
-    per token."""
+    per token; ``ids``, when known, the token ids (the highlight silences stop words by them)."""
 
     vectors: np.ndarray
     weights: np.ndarray | None = None
+    ids: tuple[int, ...] | None = None
 
     def joined(self, other: QueryTokens) -> QueryTokens:
-        """This query's tokens followed by ``other``'s (weighted only when both are)."""
+        """This query's tokens followed by ``other``'s (weighted only when both are, with ids
+        only when both have them)."""
         weights = (
             None
             if self.weights is None or other.weights is None
             else np.concatenate([self.weights, other.weights])
         )
-        return QueryTokens(np.concatenate([self.vectors, other.vectors]), weights)
+        ids = None if self.ids is None or other.ids is None else self.ids + other.ids
+        return QueryTokens(np.concatenate([self.vectors, other.vectors]), weights, ids)
 
 
 def second_stage(

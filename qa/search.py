@@ -69,17 +69,6 @@ def clean_question(question: str, max_chars: int) -> str:
     return text
 
 
-def _without_stop_words(
-    tokens: QueryTokens, ids: Sequence[int], quiet: frozenset[int]
-) -> QueryTokens:
-    """``tokens`` with the stop words' weight zero, unless that leaves none to count."""
-    keep = np.array([i not in quiet for i in ids], dtype=np.float64)
-    if not keep.any():
-        return tokens
-    base = np.ones(len(ids)) if tokens.weights is None else tokens.weights
-    return QueryTokens(tokens.vectors, base * keep)
-
-
 class Searcher:
     """Answers questions from one loaded index with one embedder. Thread-safe for reading."""
 
@@ -95,7 +84,6 @@ class Searcher:
         self._highlighter = Highlighter(index, embedder)
         self._query_speller: QuerySpeller | None = None
         self._token_rarity: TokenRarity | None = None
-        self._quiet: frozenset[int] | None = None
         self._derived_subject: str | None = None
         self._subject_alone: np.ndarray | None = None
 
@@ -106,7 +94,7 @@ class Searcher:
         lists, the tokens' rarity), so that no visitor waits for it; returns the searcher."""
         self._speller()
         if self._has_tokens():
-            self._quiet_tokens()
+            self._highlighter.warm_up()
             if self.settings.maxsim_idf:
                 self._rarity()
         if self.subject():
@@ -195,7 +183,6 @@ class Searcher:
         # stage and the highlight: the resolved question's, the visitor's own words', and both.
         qtokens: list[QueryTokens | None] = [None] * len(typed)
         focus_tokens: list[QueryTokens | None] = [None] * len(typed)
-        marking: list[QueryTokens | None] = [None] * len(typed)  # the highlight's (see below)
         own_tokens: list[QueryTokens | None] = [None] * len(typed)
         if self._has_tokens():
             assert isinstance(self.embedder, TokenEmbedder)  # for mypy: _has_tokens checked it
@@ -205,22 +192,15 @@ class Searcher:
             if s.maxsim_idf:
                 rarity = self._rarity()
                 weights = [rarity.weights(ids) for ids in token_ids]
-            tokens = [QueryTokens(v, w) for v, w in zip(vectors, weights, strict=True)]
-            # The highlight gives stop words no say: "how" is rare in declarative passages, so
-            # by rarity "how is it given?" marked the sentence holding "which", its nearest
-            # token, over the one that says how ketamine is given.
-            quiet = self._quiet_tokens()
-            marks = [
-                _without_stop_words(t, ids, quiet)
-                for t, ids in zip(tokens, token_ids, strict=True)
+            tokens = [
+                QueryTokens(v, w, tuple(ids))
+                for v, w, ids in zip(vectors, weights, token_ids, strict=True)
             ]
             qtokens = list(tokens[: len(effective)])
             focus_tokens = list(qtokens)
-            marking = list(marks[: len(effective)])
             own_tokens = list(qtokens)
             for n, i in enumerate(resolved):
                 focus_tokens[i] = tokens[i].joined(tokens[len(effective) + n])
-                marking[i] = marks[i].joined(marks[len(effective) + n])
                 own_tokens[i] = tokens[len(effective) + n]
         else:
             encoded = self.embedder.encode(texts, "query")
@@ -276,7 +256,7 @@ class Searcher:
             answer = self._answer(
                 typed[i],
                 effective[i],
-                (focus[i], marking[i]),
+                (focus[i], focus_tokens[i]),
                 candidates if covered else [replace(h, cleared=False) for h in candidates],
                 k,
                 with_candidates,
@@ -386,20 +366,6 @@ class Searcher:
             texts = [p.embedding_text() for p in self.index.passages]
             rarity = self._token_rarity = TokenRarity(self.embedder.token_ids(texts))
         return rarity
-
-    def _quiet_tokens(self) -> frozenset[int]:
-        """The token ids of English stop words (bm25s's list, as the keyword side drops):
-        one-token words only, so no word piece of a longer word is silenced."""
-        quiet = self._quiet
-        if quiet is None:
-            import bm25s.stopwords
-
-            assert isinstance(self.embedder, TokenEmbedder)  # for mypy: callers checked it
-            words = sorted(bm25s.stopwords.STOPWORDS_EN_PLUS)
-            quiet = self._quiet = frozenset(
-                ids[0] for ids in self.embedder.token_ids(words) if len(ids) == 1
-            )
-        return quiet
 
     def _uncovered(
         self, question: str, tokens: np.ndarray | None, hits: Sequence[Hit]
