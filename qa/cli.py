@@ -20,6 +20,7 @@ from qa.errors import CorpusError, InputError, QAError
 
 if TYPE_CHECKING:
     from qa.embedders import SentenceTransformerEmbedder
+    from qa.settings import SearchSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
 #: qa.questions.SPLITS, spelled out so that ``qa --help`` need not import numpy.
@@ -91,8 +92,21 @@ def command_embedder() -> SentenceTransformerEmbedder:
     """The embedder a command runs with: the bundled model, or the one ``qa --model`` names."""
     from qa.adapt import model_embedder
 
+    return model_embedder(_command_model())
+
+
+def command_settings(corpus_dir: Path) -> SearchSettings:
+    """The search settings a command runs with: the corpus's, with the abstention calibrated
+    for the model ``qa --model`` names, if ``qa adapt`` calibrated it."""
+    from qa.adapt import model_search_settings
+    from qa.api import corpus_search_settings
+
+    return model_search_settings(corpus_search_settings(corpus_dir), _command_model())
+
+
+def _command_model() -> Path | None:
     context = click.get_current_context(silent=True)
-    return model_embedder(context.find_root().params.get("model") if context else None)
+    return context.find_root().params.get("model") if context else None
 
 
 @main.command()
@@ -168,7 +182,8 @@ def search(
         if len(searched) < len(" ".join(question.split())):
             _say(f"Note: only the first {len(searched):,} characters of the question are searched")
     searcher = open_searcher(
-        corpus_dir, index_dir, embedder=command_embedder(), progress=True, say=_say
+        corpus_dir, index_dir, embedder=command_embedder(),
+        search_settings=command_settings(corpus_dir), progress=True, say=_say
     )
 
     def crisis(text: str, earlier: Sequence[str]) -> bool:
@@ -216,23 +231,30 @@ def search(
 @click.option("--learning-rate", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=2e-5, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--folds", type=click.IntRange(0, 20), default=4, show_default=True,
+              help="Models trained without one part of the split each, to calibrate abstention "
+                   "on questions they never saw (0: keep the corpus's calibration).")
 @corpus_option
 @index_option
 @translate_errors
 def adapt(questions_file: Path, split: str, out_dir: Path, epochs: int, learning_rate: float,
-          seed: int, corpus_dir: Path, index_dir: Path) -> None:
+          seed: int, folds: int, corpus_dir: Path, index_dir: Path) -> None:
     """Fine-tune the bundled model on a split of labelled questions about this corpus.
 
-    Opt-in: it ranks better on questions it never saw, but lets through more off-topic
-    questions at settings calibrated for the bundled model (README, "Adapting the model").
-    Use it with `qa --model OUT ... --index OTHER_DIR`."""
+    Opt-in (README, "Adapting the model"): it ranks better on questions it never saw. With
+    --folds, the abstention threshold, and whether a question that names no subject is read as
+    about the corpus's, are calibrated out of fold and served with the model. Use it with
+    `qa --model OUT ... --index OTHER_DIR`."""
     from qa.adapt import AdaptSettings, adapt_model
     from qa.api import open_searcher
     from qa.embedders import default_embedder
     from qa.questions import load_questions
 
+    if _command_model() is not None:
+        raise click.UsageError("qa adapt always starts from the bundled model: leave out "
+                               "qa --model (and QA_MODEL)")
     questions = load_questions(questions_file)  # refuse a bad file before loading the model
-    settings = AdaptSettings(epochs=epochs, learning_rate=learning_rate, seed=seed)
+    settings = AdaptSettings(epochs=epochs, learning_rate=learning_rate, seed=seed, folds=folds)
     searcher = open_searcher(
         corpus_dir, index_dir, embedder=default_embedder(), progress=True, say=_say
     )
@@ -243,6 +265,21 @@ def adapt(questions_file: Path, split: str, out_dir: Path, epochs: int, learning
         f"questions of the {split} split in {about['seconds']:.0f} s into {out_dir}; use it "
         f"with qa --model {out_dir} ... --index <a folder of its own>"
     )
+    calibration = about["calibration"]
+    if calibration:
+        held = calibration["out_of_fold"]
+        reading = "read" if calibration["read_as_subject"] else "not read"
+        click.echo(
+            f"Calibrated out of {calibration['folds']} folds: threshold "
+            f"{calibration['abstain_threshold']:.2f}, questions naming no subject {reading} as "
+            f"about the corpus's; on questions each fold's model never saw: hit@1 "
+            f"{held['hit@1']:.3f}, hit@3 {held['hit@3']:.3f} ({held['answerable']} answerable), "
+            f"off-topic abstained {held['off_topic_abstained']:.2f} ({held['off_topic']}), "
+            f"answerable wrongly abstained {held['false_abstention']:.3f}"
+        )
+    elif folds:
+        _say("Not calibrated: the split needs answerable and off-topic questions for it; the "
+             "corpus's threshold is kept")
 
 
 def _batch_items(handle: Any) -> Iterator[dict[str, Any]]:

@@ -23,6 +23,7 @@ from qa.cli import (
     SPLITS,
     _say,
     command_embedder,
+    command_settings,
     corpus_option,
     index_option,
     main,
@@ -184,7 +185,7 @@ def _run_questions(questions_file: Path, modes: Sequence[str], k: int | None,
                    author_evidence: bool, show_sweep: bool, max_false_abstention: float,
                    compare_file: Path | None, report_file: Path | None, corpus_dir: Path,
                    index_dir: Path, **_: Any) -> None:
-    from qa.api import corpus_search_settings, open_searcher
+    from qa.api import open_searcher
     from qa.questions import evaluate_questions, load_questions
     from qa.report_diff import diff_reports
 
@@ -198,7 +199,7 @@ def _run_questions(questions_file: Path, modes: Sequence[str], k: int | None,
     if rerank_weight is not None:  # the fixed sum at this weight, not the learned one
         overrides.update(rerank_weight=rerank_weight, rerank_features=())
     # The corpus's calibrated settings (its .qa-search.json), with the command's overrides.
-    settings = replace(corpus_search_settings(corpus_dir), **overrides)
+    settings = replace(command_settings(corpus_dir), **overrides)
     searcher = open_searcher(corpus_dir, index_dir, embedder=command_embedder(),
                              search_settings=settings, progress=True, say=_say)
     report = evaluate_questions(searcher, questions, k=k or 5,
@@ -353,13 +354,13 @@ def fit_command(questions_file: Path, split: str, c: float | None, write: bool,
     Prints the weights, then hit@1 and hit@3 per split with the corpus's current settings and
     with the learned weights. With --write, the corpus's settings file gets them
     ("rerank_features"), its other settings kept."""
-    from qa.api import corpus_search_settings, open_searcher, update_corpus_search_settings
+    from qa.api import open_searcher, update_corpus_search_settings
     from qa.learn import DEFAULT_C, fit_weights
     from qa.questions import evaluate_questions, load_questions
     from qa.search import Searcher
 
     questions = load_questions(questions_file)
-    current = corpus_search_settings(corpus_dir)
+    current = command_settings(corpus_dir)
     searcher = open_searcher(corpus_dir, index_dir, embedder=command_embedder(),
                              search_settings=current, progress=True, say=_say)
     fitted = fit_weights(searcher, questions, split=split, c=DEFAULT_C if c is None else c)

@@ -263,15 +263,11 @@ def _candidates(answer: Answer, question: Question, vectors: np.ndarray, rows: M
     ]
 
 
-def evaluate_questions(
-    searcher: Searcher,
-    questions: Sequence[Question],
-    *,
-    k: int = 5,
-    max_false_abstention: float = 0.05,
-) -> dict[str, Any]:
-    """Run every question once (candidates included) and build the report: summaries for all
-    questions and per split, each question's outcome, the misses, and the threshold sweep."""
+def replay_candidates(
+    searcher: Searcher, questions: Sequence[Question], *, k: int = 5
+) -> tuple[list[Answer], list[list[Candidate]]]:
+    """Run every question once, candidates included: the answers, and per question its
+    candidates as :func:`sweep` replays them at other thresholds."""
     from qa.search import Query
 
     settings = searcher.settings
@@ -284,6 +280,20 @@ def evaluate_questions(
         _candidates(a, q, vectors, rows, settings.duplicate_threshold, settings.abstain_threshold)
         for a, q in zip(answers, questions, strict=True)
     ]
+    return answers, candidates
+
+
+def evaluate_questions(
+    searcher: Searcher,
+    questions: Sequence[Question],
+    *,
+    k: int = 5,
+    max_false_abstention: float = 0.05,
+) -> dict[str, Any]:
+    """Run every question once (candidates included) and build the report: summaries for all
+    questions and per split, each question's outcome, the misses, and the threshold sweep."""
+    settings = searcher.settings
+    answers, candidates = replay_candidates(searcher, questions, k=k)
     per_question: list[dict[str, Any]] = []
     outcomes: list[tuple[Question, bool, int | None]] = []
     replay_mismatches = []

@@ -10,13 +10,21 @@ import pytest
 from click.testing import CliRunner
 
 import qa.embedders
-from qa.adapt import ABOUT, AdaptSettings, adapt_model, model_embedder
+from qa.adapt import (
+    ABOUT,
+    AdaptSettings,
+    adapt_model,
+    choose_calibration,
+    model_embedder,
+    model_search_settings,
+)
 from qa.cli import main
 from qa.embedders import HashingEmbedder, SentenceTransformerEmbedder
 from qa.errors import IndexMismatchError, InputError
 from qa.index import build_index, load_index
-from qa.questions import Question
+from qa.questions import Candidate, Question
 from qa.search import Searcher
+from qa.settings import SearchSettings
 
 # Paraphrases of the tiny corpus's answers, in other words than the passages use.
 TAUGHT = [
@@ -51,6 +59,67 @@ def test_settings_refuse_what_cannot_train() -> None:
         AdaptSettings(epochs=0)
     with pytest.raises(InputError):
         AdaptSettings(learning_rate=0)
+    with pytest.raises(InputError, match="2 folds"):
+        AdaptSettings(folds=1)
+
+
+def _pooled(off_topic_cosine: float) -> tuple[list[Question], list[list[Candidate]]]:
+    """Twenty answerable questions (first candidate relevant, cosines 0.30-0.49) and ten
+    off-topic ones whose best candidate has ``off_topic_cosine``."""
+    questions, candidates = [], []
+    for n in range(20):
+        questions.append(Question(f"a{n}", "q", (), ("e",), True, "calibration"))
+        candidates.append([Candidate(0.30 + 0.01 * n, True), Candidate(0.2, False)])
+    for n in range(10):
+        questions.append(Question(f"o{n}", "q", (), (), False, "calibration", "off_topic"))
+        candidates.append([Candidate(off_topic_cosine, False)])
+    return questions, candidates
+
+
+def test_calibration_takes_the_reading_that_keeps_off_topic_questions_out() -> None:
+    # Read as about the subject, off-topic questions come as close as answerable ones (0.40):
+    # no threshold keeps them out without costing answerable ones. Unread, they stay at 0.10.
+    chosen = choose_calibration({True: _pooled(0.40), False: _pooled(0.10)}, folds=4)
+    assert chosen is not None
+    assert chosen["read_as_subject"] is False and chosen["folds"] == 4
+    assert 0.10 < chosen["abstain_threshold"] <= 0.30
+    assert chosen["out_of_fold"] == {"answerable": 20, "off_topic": 10, "hit@1": 1.0,
+                                     "hit@3": 1.0, "off_topic_abstained": 1.0,
+                                     "false_abstention": 0.0}
+    # with the reading harmless, equal on abstention, the better ranking wins (here a tie:
+    # the first reading given stays)
+    assert choose_calibration({True: _pooled(0.10), False: _pooled(0.10)}, folds=2)[
+        "read_as_subject"] is True
+    # nothing to weigh without off-topic questions
+    questions, candidates = _pooled(0.10)
+    assert choose_calibration({False: (questions[:20], candidates[:20])}, folds=2) is None
+
+
+def test_a_calibrated_model_brings_its_threshold_and_reading(tmp_path: Path) -> None:
+    settings = SearchSettings(abstain_threshold=0.22, read_as_subject=True)
+    assert model_search_settings(settings, None) == settings  # the bundled model
+    about = {"digest": "abc", "calibration": None}
+    (tmp_path / ABOUT).write_text(json.dumps(about), encoding="utf-8")
+    assert model_search_settings(settings, tmp_path) == settings  # adapted, not calibrated
+    about["calibration"] = {"abstain_threshold": 0.27, "read_as_subject": False}
+    (tmp_path / ABOUT).write_text(json.dumps(about), encoding="utf-8")
+    served = model_search_settings(settings, tmp_path)
+    assert (served.abstain_threshold, served.read_as_subject) == (0.27, False)
+    assert served.rerank_features == settings.rerank_features  # the rest stays the corpus's
+    about["calibration"] = {"abstain_threshold": "high", "read_as_subject": False}
+    (tmp_path / ABOUT).write_text(json.dumps(about), encoding="utf-8")
+    with pytest.raises(InputError, match="unreadable"):
+        model_search_settings(settings, tmp_path)
+
+
+def test_adapting_starts_from_the_bundled_model_only(tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "a", "question": "q", "evidence": ["e"]}\n', encoding="utf-8")
+    args = ["--model", str(tmp_path), "adapt", "--questions", str(questions),
+            "--out", str(tmp_path / "m"), "--index", str(tmp_path / "index")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "bundled model" in result.output
+    assert not (tmp_path / "index").exists()
 
 
 def test_a_split_with_no_evidence_in_the_corpus_is_refused(tiny_searcher: Searcher) -> None:
@@ -99,6 +168,13 @@ def test_adapting_brings_taught_questions_closer_to_their_passages(
     about = adapt_model(searcher, _questions(), out, settings=settings)
     assert json.loads((out / ABOUT).read_text(encoding="utf-8")) == about
     assert about["examples"] == len(TAUGHT) and about["off_topic"] == len(OFF_TOPIC)
+    # calibrated out of fold: each question answered once, by a model that never saw it
+    calibration = about["calibration"]
+    assert calibration["folds"] == settings.folds
+    held = calibration["out_of_fold"]
+    assert (held["answerable"], held["off_topic"]) == (len(TAUGHT), len(OFF_TOPIC))
+    served = model_search_settings(searcher.settings, out)
+    assert served.abstain_threshold == calibration["abstain_threshold"]
 
     adapted = model_embedder(out)
     before, after = _margins(real_embedder, searcher), _margins(adapted, searcher)
