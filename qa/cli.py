@@ -82,7 +82,8 @@ index_option = click.option(
     "--model",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     envvar="QA_MODEL",
-    help="A model made by `qa adapt`, instead of the bundled one (give it an --index of its own).",
+    help="A model made by `qa adapt`, instead of the bundled one, with the abstention "
+         "calibrated for it (give it an --index of its own).",
 )
 def main(model: Path | None) -> None:
     """Cited-passage question answering over a folder of documents."""
