@@ -33,12 +33,10 @@ from typing import TYPE_CHECKING, Any
 from qa import embedders
 from qa.embedders import MINILM_NAME, SentenceTransformerEmbedder, bundled_model_path
 from qa.errors import InputError
-from qa.index import CorpusIndex
+from qa.index import CorpusIndex, embed_passages
 from qa.questions import Candidate, Question, is_relevant
-from qa.rerank import TokenVectors
 from qa.search import Query, Searcher
 from qa.settings import SearchSettings
-from qa.vectors import DenseIndex
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -214,15 +212,14 @@ def choose_calibration(
     one whose recommended threshold abstains on the most off-topic questions, then wrongly on
     the fewest answerable ones, then ranks best (hit@1), then comes first; None when none can
     be recommended."""
-    from qa.questions import recommend, sweep
+    from qa.questions import abstention_key, recommend, sweep
 
     best: dict[str, Any] | None = None
     for reading, (questions, candidates) in pooled.items():
         point = recommend(sweep(questions, candidates, k=k), max_false_abstention)
         if point is None:
             continue
-        key = (point["off_topic_abstained"] or 0.0, -(point["false_abstention"] or 0.0),
-               point["hit@1"])
+        key = (*abstention_key(point), point["hit@1"])
         if best is None or key > best["_key"]:
             best = {"_key": key, "reading": reading, "point": point}
     if best is None:
@@ -302,14 +299,9 @@ def _train(
 
 def _reindexed(index: CorpusIndex, embedder: SentenceTransformerEmbedder) -> CorpusIndex:
     """``index`` with its passages' vectors (and token vectors) from ``embedder``, in memory."""
-    texts = [p.embedding_text() for p in index.passages]
-    if index.tokens is not None:
-        vectors, per_passage = embedder.encode_with_tokens(texts, "passage")
-        tokens: TokenVectors | None = TokenVectors.from_list(per_passage, int(embedder.dim))
-    else:
-        vectors, tokens = embedder.encode(texts, "passage"), None
-    dense = DenseIndex(vectors, index.dense.settings)
-    dense.hubness = dense.neighbourhood_similarity()
+    dense, tokens = embed_passages(
+        index.passages, embedder, index.dense.settings, with_tokens=index.tokens is not None
+    )
     return replace(index, dense=dense, tokens=tokens)
 
 

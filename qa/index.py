@@ -29,7 +29,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -119,15 +119,10 @@ def build_index(
             "page furniture or blank"
         )
     say(f"Read {len(documents)} documents, {len(passages)} passages from {corpus_dir}")
-    texts = [p.embedding_text() for p in passages]
-    tokens = None
-    if index_settings.token_vectors and isinstance(embedder, TokenEmbedder):
-        vectors, per_passage = embedder.encode_with_tokens(texts, "passage", progress=progress)
-        tokens = TokenVectors.from_list(per_passage, int(embedder.dim))
-    else:
-        vectors = embedder.encode(texts, "passage", progress=progress)
-    dense = DenseIndex(vectors, index_settings)
-    dense.hubness = dense.neighbourhood_similarity()
+    dense, tokens = embed_passages(
+        passages, embedder, index_settings, with_tokens=index_settings.token_vectors,
+        progress=progress,
+    )
     keywords = KeywordIndex.build([p.keyword_text() for p in passages])
 
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -189,6 +184,28 @@ def build_index(
     return CorpusIndex(
         final, manifest, {d.doc_id: d for d in documents}, passages, dense, keywords, tokens
     )
+
+
+def embed_passages(
+    passages: Sequence[Passage],
+    embedder: Embedder,
+    index_settings: IndexSettings,
+    *,
+    with_tokens: bool,
+    progress: bool = False,
+) -> tuple[DenseIndex, TokenVectors | None]:
+    """The passages' dense index (with its hubness correction) and, ``with_tokens`` and an
+    embedder that gives them, their token vectors for the second stage."""
+    texts = [p.embedding_text() for p in passages]
+    tokens = None
+    if with_tokens and isinstance(embedder, TokenEmbedder):
+        vectors, per_passage = embedder.encode_with_tokens(texts, "passage", progress=progress)
+        tokens = TokenVectors.from_list(per_passage, int(embedder.dim))
+    else:
+        vectors = embedder.encode(texts, "passage", progress=progress)
+    dense = DenseIndex(vectors, index_settings)
+    dense.hubness = dense.neighbourhood_similarity()
+    return dense, tokens
 
 
 def _write_jsonl(path: Path, rows: Any) -> None:

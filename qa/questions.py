@@ -199,6 +199,12 @@ def sweep(
     return points
 
 
+def abstention_key(point: Mapping[str, Any]) -> tuple[float, float]:
+    """How good a sweep point's abstention is, larger better: the off-topic questions it
+    abstains on, then (negated) the answerable ones it wrongly abstains on."""
+    return (point["off_topic_abstained"] or 0.0, -(point["false_abstention"] or 0.0))
+
+
 def recommend(points: Sequence[Mapping[str, Any]], max_false_abstention: float = 0.05) -> (
     dict[str, Any] | None
 ):
@@ -212,9 +218,7 @@ def recommend(points: Sequence[Mapping[str, Any]], max_false_abstention: float =
     answerable ones (their cosines overlap), and chasing them costs answerable questions.
     """
 
-    def key(p: Mapping[str, Any]) -> tuple[float, float]:
-        return (p["off_topic_abstained"] or 0.0, -(p["false_abstention"] or 0.0))
-
+    key = abstention_key
     if not any(p["off_topic_abstained"] is not None for p in points) or not any(
         p["false_abstention"] is not None for p in points
     ):
