@@ -298,11 +298,15 @@ def _train(
 
 
 def _reindexed(index: CorpusIndex, embedder: SentenceTransformerEmbedder) -> CorpusIndex:
-    """``index`` with its passages' vectors (and token vectors) from ``embedder``, in memory."""
+    """``index`` with its passages' vectors (and token vectors, and example questions'
+    vectors) from ``embedder``, in memory."""
     dense, tokens = embed_passages(
         index.passages, embedder, index.dense.settings, with_tokens=index.tokens is not None
     )
-    return replace(index, dense=dense, tokens=tokens)
+    examples = index.examples
+    if examples is not None:
+        examples = examples.encoded_by(lambda texts: embedder.encode(texts, "query"))
+    return replace(index, dense=dense, tokens=tokens, examples=examples)
 
 
 def model_embedder(model_dir: Path | str | None) -> SentenceTransformerEmbedder:

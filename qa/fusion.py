@@ -86,8 +86,10 @@ def extend_dense(
     dense: tuple[np.ndarray, np.ndarray],
     keyword: tuple[np.ndarray, np.ndarray],
     index: DenseIndex,
+    also: Sequence[int] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The dense list (row ids, cosines) extended by the rows only BM25 proposed.
+    """The dense list (row ids, cosines) extended by the rows only BM25 proposed, and the rows
+    in ``also`` (proposed by example questions) it lacks.
 
     Those rows still get their exact cosine: abstention is judged on it, and convex fusion
     needs it. They follow the dense top list, in cosine order; padding ids (< 0) are dropped.
@@ -95,7 +97,7 @@ def extend_dense(
     ids, scores = dense
     kept = ids >= 0
     known = {int(r) for r in ids[kept]}
-    missing = [int(r) for r in keyword[0] if int(r) not in known]
+    missing = list(dict.fromkeys(int(r) for r in [*keyword[0], *also] if int(r) not in known))
     ids = ids[kept].astype(np.int64)
     scores = scores[kept].astype(np.float64)
     if not missing:
@@ -149,3 +151,16 @@ def rank_candidates(
     return reciprocal_rank_fusion(
         [[r for r, _ in dense_pairs], [r for r, _ in bm25_pairs]], k=rrf_k
     )
+
+
+def promote(
+    order: Sequence[tuple[int, float]], rows: Sequence[int], depth: int
+) -> tuple[list[tuple[int, float]], int]:
+    """``order`` with those of ``rows`` that fall below its first ``depth`` moved up to follow
+    them, and the new depth that takes them in (the first ``depth`` keep their places)."""
+    head = list(order[:depth])
+    inside = {row for row, _ in head}
+    moved = [pair for pair in order[depth:] if pair[0] in set(rows) and pair[0] not in inside]
+    taken = {row for row, _ in moved}
+    rest = [pair for pair in order[depth:] if pair[0] not in taken]
+    return head + moved + rest, len(head) + len(moved)

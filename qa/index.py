@@ -11,6 +11,8 @@ Layout of an index folder::
         vectors.npy           unit vectors, one row per passage
         hubness.npy           each passage's mean cosine to its nearest passages
         token_vectors.npy     every passage's token vectors (float16), with token_offsets.npy
+        examples.jsonl        the corpus's example questions and their passages (qa.examples),
+                              with example_vectors.npy; absent when the corpus has none
         bm25/                 bm25s's JSON and .npy files
       .tmp-<time>-<n>-<pid>/  a build in progress (ignored by readers)
 
@@ -43,6 +45,7 @@ from qa.errors import (
     IndexNotFoundError,
     StaleIndexError,
 )
+from qa.examples import EXAMPLES_FILE, ExampleIndex, read_examples
 from qa.keywords import KeywordIndex
 from qa.manifest import (
     FORMAT_VERSION,
@@ -83,6 +86,7 @@ class CorpusIndex:
     dense: DenseIndex
     keywords: KeywordIndex
     tokens: TokenVectors | None = None  # None: built without them, no re-ranking
+    examples: ExampleIndex | None = None  # None: the corpus has no example questions
 
     @property
     def version(self) -> str:
@@ -123,7 +127,21 @@ def build_index(
         passages, embedder, index_settings, with_tokens=index_settings.token_vectors,
         progress=progress,
     )
-    keywords = KeywordIndex.build([p.keyword_text() for p in passages])
+    examples, unplaced = ExampleIndex.build(
+        read_examples(corpus_dir), passages, lambda texts: embedder.encode(texts, "query")
+    )
+    keywords = KeywordIndex.build(
+        [p.keyword_text() for p in passages], expansions=examples.expansions(len(passages))
+    )
+    if len(examples) or unplaced:
+        say(f"Read {len(examples) + len(unplaced)} example questions from {EXAMPLES_FILE}")
+    if unplaced:
+        lines = ", ".join(str(e.line) for e in unplaced[:10])
+        more = f" and {len(unplaced) - 10} more" if len(unplaced) > 10 else ""
+        say(
+            f"{len(unplaced)} example questions left out: their evidence is in no passage "
+            f"(lines {lines}{more} of {EXAMPLES_FILE})"
+        )
 
     index_dir.mkdir(parents=True, exist_ok=True)
     # The counter keeps two builds in one second of one process apart (the pid stays last).
@@ -138,6 +156,8 @@ def build_index(
         files += keywords.save(tmp)
         if tokens is not None:
             files += tokens.save(tmp)
+        if len(examples):
+            files += examples.save(tmp)
         manifest = {
             "format_version": FORMAT_VERSION,
             "index_version": stable_id(
@@ -146,7 +166,8 @@ def build_index(
                 passage_settings,
                 index_settings,
                 FORMAT_VERSION,
-                "dense: passage text; bm25: section + passage text; hubness: k=10, copies excluded",
+                "dense: passage text; bm25: section + passage text + example questions; "
+                "hubness: k=10, copies excluded",
             ),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "embedder": {"name": embedder.name, "dim": int(embedder.dim)},
@@ -160,10 +181,14 @@ def build_index(
                 "count": len(passages),
                 "settings": passage_settings.as_dict(),
                 "dense_text": "passage text",
-                "keyword_text": "section + passage text",
+                "keyword_text": "section + passage text + its example questions",
             },
             "dense": index_settings.as_dict(),
             "bm25": {"k1": 1.5, "b": 0.75, "method": "lucene", "stemmer": "english"},
+            "examples": {
+                "count": len(examples),
+                "left_out_lines": [e.line for e in unplaced],
+            },
             "files": {name: file_checksum(tmp / name) for name in sorted(files)},
             "build_seconds": round(time.perf_counter() - started, 3),
         }
@@ -182,7 +207,8 @@ def build_index(
         raise
     say(f"Built index {manifest['index_version']} in {manifest['build_seconds']:.1f} s")
     return CorpusIndex(
-        final, manifest, {d.doc_id: d for d in documents}, passages, dense, keywords, tokens
+        final, manifest, {d.doc_id: d for d in documents}, passages, dense, keywords, tokens,
+        examples if len(examples) else None,
     )
 
 
@@ -338,6 +364,7 @@ def _load_build(
         dense = DenseIndex.load(folder, IndexSettings(**manifest["dense"]))
         keywords = KeywordIndex.load(folder, len(passages))
         tokens = TokenVectors.load(folder)
+        examples = ExampleIndex.load(folder)
     except (KeyError, TypeError, ValueError, OSError) as exc:
         raise IndexCorruptError(f"index at {folder} cannot be read ({exc}); rebuild it") from exc
     if (
@@ -345,12 +372,14 @@ def _load_build(
         or dense.vectors.shape[1] != int(embedder.dim)
         or dense.hubness is None
         or (tokens is not None and len(tokens) != len(passages))
+        or (examples is not None and not examples.fits(len(passages), int(embedder.dim)))
     ):
         raise IndexCorruptError(
             f"index at {folder} has {len(dense)} vectors for {len(passages)} passages; rebuild it"
         )
     return CorpusIndex(
-        folder, manifest, {d.doc_id: d for d in documents}, passages, dense, keywords, tokens
+        folder, manifest, {d.doc_id: d for d in documents}, passages, dense, keywords, tokens,
+        examples,
     )
 
 

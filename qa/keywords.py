@@ -6,6 +6,7 @@ The tokenisation follows the bm25s set-up that MTEB uses for its published BM25 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Any
 import numpy as np
 
 BM25_FOLDER = "bm25"
+#: The stemmed words of the texts themselves, without their expansions (see ``build``).
+WORDS_FILE = "bm25_words.json"
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 #: Words never reported as missing from the corpus (beside NLTK's English stop words, which
 #: bm25s ships): the chatter of typed questions, which says nothing about their topic.
@@ -59,23 +62,40 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
 class KeywordIndex:
     """BM25 over a fixed list of texts; rows are the positions of the texts given to ``build``."""
 
-    def __init__(self, retriever: Any, size: int) -> None:
+    def __init__(self, retriever: Any, size: int, words: frozenset[str] | None = None) -> None:
         self._retriever = retriever
         self.size = size
+        #: The words the texts use, without their expansions; None: all the vocabulary.
+        self._words = words
 
     @classmethod
     def build(
-        cls, texts: Sequence[str], *, k1: float = 1.5, b: float = 0.75, progress: bool = False
+        cls,
+        texts: Sequence[str],
+        *,
+        expansions: Sequence[str] = (),
+        k1: float = 1.5,
+        b: float = 0.75,
+        progress: bool = False,
     ) -> KeywordIndex:
+        """BM25 over ``texts``, each indexed with its ``expansions[i]`` when given: words
+        searched for the row (document expansion, as doc2query's: Nogueira et al., 2019) that
+        the corpus itself does not say, so they do not count as the corpus's words
+        (:meth:`knows_any`, :meth:`unknown_words`)."""
         import bm25s
 
         retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
+        words = None
         if texts:
+            indexed = list(texts)
+            if any(expansions):
+                words = frozenset(w for row in tokenize(indexed) for w in row)
+                indexed = [f"{t} {e}" for t, e in zip(indexed, expansions, strict=True)]
             corpus_tokens = bm25s.tokenize(
-                list(texts), stopwords="en", stemmer=_stemmer(), show_progress=progress
+                indexed, stopwords="en", stemmer=_stemmer(), show_progress=progress
             )
             retriever.index(corpus_tokens, show_progress=progress)
-        return cls(retriever, len(texts))
+        return cls(retriever, len(texts), words)
 
     def __len__(self) -> int:
         return self.size
@@ -120,7 +140,7 @@ class KeywordIndex:
         """Whether any word of ``text`` (stemmed, stop words out, typos corrected) is in the
         corpus: "teenagers" or "Germany" in a corpus that never names them is not."""
         tokens = self.speller().correct_all(tokenize([text])[0])
-        return any(t in self._vocab for t in tokens)
+        return any(self._says(t) for t in tokens)
 
     def unknown_words(self, text: str) -> tuple[str, ...]:
         """The words of ``text`` the corpus never uses, as written, first occurrence each:
@@ -144,8 +164,12 @@ class KeywordIndex:
         return tuple(
             word
             for word, tokens in zip(words.values(), tokenize(list(words)), strict=True)
-            if tokens and not any(t in self._vocab for t in speller.correct_all(tokens))
+            if tokens and not any(self._says(t) for t in speller.correct_all(tokens))
         )
+
+    def _says(self, token: str) -> bool:
+        """Whether the texts themselves (not their expansions) use the stemmed ``token``."""
+        return token in self._vocab if self._words is None else token in self._words
 
     def speller(self) -> Speller:
         """The typo corrector over this index's vocabulary (built on first use)."""
@@ -163,14 +187,23 @@ class KeywordIndex:
         """Write bm25s's plain files (JSON and .npy, no pickle) under ``folder/bm25``."""
         target = folder / BM25_FOLDER
         self._retriever.save(str(target), show_progress=False)
-        return sorted(str(p.relative_to(folder)) for p in target.rglob("*") if p.is_file())
+        names = sorted(str(p.relative_to(folder)) for p in target.rglob("*") if p.is_file())
+        if self._words is not None:
+            text = json.dumps(sorted(self._words), ensure_ascii=False)
+            (folder / WORDS_FILE).write_text(text + "\n", encoding="utf-8")
+            names.append(WORDS_FILE)
+        return names
 
     @classmethod
     def load(cls, folder: Path, size: int) -> KeywordIndex:
         import bm25s
 
         retriever = bm25s.BM25.load(str(folder / BM25_FOLDER), show_progress=False)
-        return cls(retriever, size)
+        path = folder / WORDS_FILE
+        words = None
+        if path.is_file():
+            words = frozenset(json.loads(path.read_text(encoding="utf-8")))
+        return cls(retriever, size, words)
 
 
 class Speller:

@@ -59,6 +59,8 @@ CANDIDATE_HEADERS: tuple[str, ...] = (
     "MaxSim rank",
     "own-words dense",
     "own-words MaxSim",
+    "example questions",
+    "own-words example questions",
     "second-stage score",
     "order",
     "cleared",
@@ -76,8 +78,10 @@ class CandidateRow:
     stage's fusion, ``maxsim_*`` the second stage's token match (None past its depth or when it
     is off). A follow-up's ``own_*`` scores are those of the visitor's own words alone (for a
     question without history they equal dense and MaxSim), and ``reranked_score`` is what the
-    second stage ordered by, the weighted sum of the standardised features (:mod:`qa.rerank`);
-    all three are None where the second stage did not run. ``order`` is the strategy's final
+    second stage ordered by, the weighted sum of the standardised features (:mod:`qa.rerank`).
+    ``example_score`` and ``own_example_score`` are the best cosines with the passage's example
+    questions (:mod:`qa.examples`; its own cosine when it has none). All of these are None where
+    the second stage did not run. ``order`` is the strategy's final
     order before the threshold, de-duplication and k were applied, and ``status`` says which of
     those kept a candidate out of the answer.
     """
@@ -97,6 +101,8 @@ class CandidateRow:
     maxsim_rank: int | None
     own_dense_score: float | None
     own_maxsim_score: float | None
+    example_score: float | None
+    own_example_score: float | None
     reranked_score: float | None
     order: int
     final_rank: int | None
@@ -122,6 +128,8 @@ class CandidateRow:
             self.maxsim_rank,
             _round(self.own_dense_score),
             _round(self.own_maxsim_score),
+            _round(self.example_score),
+            _round(self.own_example_score),
             _round(self.reranked_score),
             self.order,
             self.cleared,
@@ -171,6 +179,8 @@ def candidate_rows(answer: Answer, k: int) -> list[CandidateRow]:
                 maxsim_rank=hit.ranks.get("maxsim"),
                 own_dense_score=hit.scores.get("dense_own"),
                 own_maxsim_score=hit.scores.get("maxsim_own"),
+                example_score=hit.scores.get("example"),
+                own_example_score=hit.scores.get("example_own"),
                 reranked_score=hit.scores.get("reranked"),
                 order=hit.rank,
                 final_rank=final_rank,

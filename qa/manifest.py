@@ -33,11 +33,17 @@ def file_checksum(path: Path) -> str:
 
 
 def corpus_fingerprint(folder: Path, settings: CorpusSettings = CorpusSettings()) -> str:
-    """sha256 over every corpus file's relative path and content: changes when any file does."""
+    """sha256 over every corpus file's relative path and content, and the example questions'
+    file (:mod:`qa.examples`): changes when any of them does."""
     from qa.documents import corpus_files
+    from qa.examples import EXAMPLES_FILE
 
     digest = hashlib.sha256()
-    for source, path in corpus_files(Path(folder), settings):
+    files = corpus_files(Path(folder), settings)
+    examples = Path(folder) / EXAMPLES_FILE
+    if examples.is_file():
+        files.append((EXAMPLES_FILE, examples))
+    for source, path in files:
         digest.update(source.encode("utf-8") + b"\0")
         digest.update(file_checksum(path).encode("ascii") + b"\n")
     return digest.hexdigest()

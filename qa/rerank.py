@@ -211,6 +211,7 @@ def second_stage(
     cosines: Callable[[np.ndarray], np.ndarray],
     bm25: Mapping[int, float],
     own: tuple[QueryTokens, Callable[[np.ndarray], np.ndarray]] | None = None,
+    examples: tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]] | None = None,
 ) -> tuple[list[tuple[int, float]], dict[int, dict[str, float]], dict[int, int]]:
     """A first-stage order of (row, score) with its first ``depth`` rows re-ranked on the
     weighted :data:`FEATURES` (:func:`rerank_head`); each re-ranked row's features by name; and
@@ -218,7 +219,10 @@ def second_stage(
 
     ``cosines`` gives the question's dense cosine with rows, ``bm25`` the BM25 score of the rows
     BM25 proposed (the others count 0). ``own`` is a follow-up's own words (their tokens, and
-    their cosines with rows); without it the ``_own`` features are the plain ones. The Searcher
+    their cosines with rows); without it the ``_own`` features are the plain ones. ``examples``
+    scores rows by their example questions (:meth:`qa.examples.ExampleIndex.scores`), called
+    with the rows and the question's cosines with them, for the question and for its own
+    words; without it, "example" and "example_own" are "dense" and "dense_own". The Searcher
     and the BEIR runner both rank through here, so what is measured is what is shown."""
     head = list(order[:depth])
     if len(head) < 2:
@@ -239,6 +243,11 @@ def second_stage(
         own_tokens, own_cosines = own
         features["dense_own"] = np.asarray(own_cosines(rows), dtype=np.float64)
         features["maxsim_own"] = maxsim_many(own_tokens.vectors, tokens, own_tokens.weights)
+    features["example"], features["example_own"] = features["dense"], features["dense_own"]
+    if examples is not None:
+        asked, asked_own = examples
+        features["example"] = asked(rows, features["dense"])
+        features["example_own"] = asked_own(rows, features["dense_own"])
     assert set(features) == set(FEATURES)  # the names the settings and qa.learn know
     new = rerank_head(order, features, weights)
     by_row = {

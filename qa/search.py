@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from qa.followup import (
     resolve_context,
     shared_title_words,
 )
-from qa.fusion import extend_dense, rank_candidates
+from qa.fusion import extend_dense, promote, rank_candidates
 from qa.highlight import Highlighter
 from qa.index import CorpusIndex
 from qa.records import Answer, Hit
@@ -247,6 +248,7 @@ class Searcher:
                 qtokens[i],
                 judged=qvecs[i] if i in emphasised else None,
                 own=own_words,
+                asked=(qvecs[i], own[i]),
             )
             # "what about for teenagers?" after "is it safe?" is searched with the earlier
             # question, whose passages would then read as an answer about teenagers: when the
@@ -402,11 +404,16 @@ class Searcher:
         query_tokens: QueryTokens | None = None,
         judged: np.ndarray | None = None,
         own: tuple[np.ndarray, QueryTokens] | None = None,
+        asked: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> list[Hit]:
         """Every passage either retriever proposed, with each stage's scores and ranks: "dense",
         "bm25", "fused" (first stage) and, when re-ranked on ``query_tokens``, "maxsim",
         "reranked" and the features "dense_own" and "maxsim_own" (of ``own``, a follow-up's own
-        words' vector and tokens; :data:`qa.settings.FEATURES`).
+        words' vector and tokens), "example" and "example_own" (:data:`qa.settings.FEATURES`).
+
+        ``asked`` is the question's vector and its own words' (the same for a question that
+        stands alone), matched with the corpus's example questions (:mod:`qa.examples`): the
+        passages whose examples come closest join the candidates the second stage re-ranks.
 
         The "dense" score, on which abstention is judged, is the cosine with ``judged`` when
         given (a follow-up searched with its own words emphasised is still judged as the
@@ -416,7 +423,13 @@ class Searcher:
         bm25_ids, bm25_vals = keyword
         bm25_rank = {int(r): n for n, r in enumerate(bm25_ids, start=1)}
         bm25_score = {int(r): float(v) for r, v in zip(bm25_ids, bm25_vals, strict=True)}
-        extended = extend_dense(qvec, (dense_ids, dense_scores), keyword, self.index.dense)
+        examples = self.index.examples if query_tokens is not None else None
+        nearest: list[int] = []
+        if examples is not None and asked is not None:
+            nearest = examples.nearest_rows(asked, self.settings.example_candidates)
+        extended = extend_dense(
+            qvec, (dense_ids, dense_scores), keyword, self.index.dense, also=nearest
+        )
         dense_score = {int(r): float(v) for r, v in zip(*extended, strict=True)}
         cosine = dense_score
         if judged is not None:
@@ -438,15 +451,22 @@ class Searcher:
         if query_tokens is not None:
             assert self.index.tokens is not None  # for mypy: _reranks checked it
             dense = self.index.dense
+            order, depth = promote(order, nearest, self.settings.rerank_depth)
+            by_examples = None
+            if examples is not None and asked is not None:
+                by_examples = (
+                    partial(examples.scores, asked[0]), partial(examples.scores, asked[1])
+                )
             order, features, late_rank = second_stage(
                 order,
-                self.settings.rerank_depth,
+                depth,
                 self.settings.reranker_weights(),
                 query=query_tokens,
                 tokens_of=self.index.tokens.get,
                 cosines=lambda rows: np.array([cosine[int(row)] for row in rows]),
                 bm25=bm25_score,
                 own=None if own is None else (own[1], lambda rows: dense.similarity(own[0], rows)),
+                examples=by_examples,
             )
         threshold = self.settings.abstain_threshold
         hits = []
@@ -462,7 +482,10 @@ class Searcher:
             if row in late_rank:
                 ranks["maxsim"], ranks["reranked"] = late_rank[row], rank
                 scores.update(
-                    {name: features[row][name] for name in ("maxsim", "dense_own", "maxsim_own")},
+                    {
+                        name: features[row][name]
+                        for name in ("maxsim", "dense_own", "maxsim_own", "example", "example_own")
+                    },
                     reranked=float(score),
                 )
             hits.append(

@@ -13,7 +13,7 @@ MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 #: MaxSim. A follow-up is searched as its resolved question; the ``_own`` features score the
 #: visitor's own words alone ("can it be taken as a pill"), which the earlier topic otherwise
 #: outweighs. For a question without history they equal their plain counterparts.
-FEATURES = ("fused", "dense", "bm25", "maxsim", "dense_own", "maxsim_own")
+FEATURES = ("fused", "dense", "bm25", "maxsim", "dense_own", "maxsim_own", "example", "example_own")
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,9 @@ class SearchSettings:
     hubness_weight: float = 0.0  # CSLS-style correction of dense scores in hybrid modes
     rerank_weight: float = 1.0  # late-interaction (MaxSim) second stage in hybrid mode; 0 = off
     rerank_depth: int = 20  # how many fused candidates the second stage reorders
+    #: The passages whose example questions (:mod:`qa.examples`) come closest to the question
+    #: join the re-ranked candidates, this many of them, when fusion left them out.
+    example_candidates: int = 3
     #: MaxSim weighs each query token by its rarity among the passages (idf), so "staff" counts
     #: for more than "the" or "can i" (:class:`qa.rerank.TokenRarity`); False: all alike.
     maxsim_idf: bool = True
@@ -127,6 +130,7 @@ class SearchSettings:
             "hubness_weight": (0, 1e6),
             "rerank_weight": (0, 1e6),  # very large: the second stage alone orders the head
             "rerank_depth": (1, 1000),
+            "example_candidates": (0, 1000),
             "abstain_threshold": (-1, 1),  # a cosine
             "caution_threshold": (-1, 1),  # a cosine too
             "subject_lift": (-2, 2),  # a difference of cosines

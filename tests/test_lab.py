@@ -117,8 +117,10 @@ def test_rows_carry_each_retrievers_scores_ranks_and_the_cleared_flag(searcher: 
         (r.reranked_score for r in head), reverse=True  # type: ignore[arg-type]
     )
     assert all(r.own_maxsim_score == pytest.approx(r.maxsim_score) for r in head)
+    # No example questions in this corpus: a passage stands in for its own example.
+    assert all(r.example_score == pytest.approx(r.dense_score) for r in head)
     assert all(r.reranked_score is None and r.own_dense_score is None
-               for r in rows if r.maxsim_rank is None)
+               and r.example_score is None for r in rows if r.maxsim_rank is None)
 
 
 def test_status_tells_a_near_duplicate_from_a_candidate_beyond_k(searcher: Searcher) -> None:

@@ -1,14 +1,17 @@
 """Retrieval quality on the labelled question set, with the real model: a regression fails CI.
 
 The floors sit a few points under the figures measured with the engine as shipped (second stage
-on with idf-weighted MaxSim and the weights learned from the calibration split, the corpus's
-settings; evidence as pooled-judged, see tests/data/README.md):
+on with idf-weighted MaxSim, the corpus's example questions, and the weights learned from the
+calibration split, the corpus's settings; evidence as pooled-judged, see tests/data/README.md):
 
     split        n   hit@1  hit@3  hit@5
-    all        196   0.750  0.898  0.934   off-topic abstained 1.0, false abstention 0.010
-    holdout     51   0.843  0.902  0.961
-    test        77   0.662  0.870  0.896   (written blind, never tuned on)
-    follow-ups  60   0.683  0.867  0.917
+    all        196   0.857  0.954  0.969   off-topic abstained 1.0, false abstention 0.010
+    holdout     51   0.922  0.980  1.000
+    test        77   0.753  0.922  0.935   (written blind, never tuned on)
+    follow-ups  60   0.800  0.933  0.950
+
+Without the example questions (corpus/.qa-examples.jsonl, eleventh session) the engine gave
+all 0.750 0.898, holdout 0.843 0.902, test 0.662 0.870, follow-ups 0.683 0.867.
 
 The eighth session added questions that name no subject ("how is it given", "thanks!"): 12
 answerable and 12 off-topic ones in calibration, written after the browser session found two
@@ -17,8 +20,8 @@ by a helper who saw only the corpus. On the 213 questions before them the engine
 0.741 0.911, holdout 0.842 0.895, test 0.641 0.891 (the seventh session's: 0.747 0.918,
 0.842 0.921, 0.656 0.891; with the fixed second stage, z(fused) + z(MaxSim) unweighted: all
 0.696 0.861, holdout 0.763 0.868, test 0.578 0.812), so losing two or three answers fails.
-They are below the issue's targets (hit@1 0.85, hit@3 0.95): see the closing notes of issue 2
-for why and what would close the gap.
+Holdout now meets the issue's targets (hit@1 0.85, hit@3 0.95); the blind test split does not:
+see the closing notes of issue 2.
 """
 
 from __future__ import annotations
@@ -53,9 +56,9 @@ def report(searcher):  # type: ignore[no-untyped-def]
 def test_answerable_questions_find_their_passage(report) -> None:  # type: ignore[no-untyped-def]
     everything = report["summary"]["all"]
     assert everything["answerable"] >= 190
-    assert everything["hit@1"] >= 0.72
-    assert everything["hit@3"] >= 0.87
-    assert everything["hit@5"] >= 0.91
+    assert everything["hit@1"] >= 0.83
+    assert everything["hit@3"] >= 0.93
+    assert everything["hit@5"] >= 0.94
 
 
 def test_followups_are_answered_about_what_they_ask(report) -> None:  # type: ignore[no-untyped-def]
@@ -63,18 +66,18 @@ def test_followups_are_answered_about_what_they_ask(report) -> None:  # type: ig
     # question); searched as the resolved question alone they scored hit@1 0.38.
     followups = report["summary"]["follow-ups"]
     assert followups["answerable"] >= 50
-    assert followups["hit@1"] >= 0.63
-    assert followups["hit@3"] >= 0.82
+    assert followups["hit@1"] >= 0.75
+    assert followups["hit@3"] >= 0.88
 
 
 def test_splits_kept_out_of_tuning_hold_their_floor(report) -> None:  # type: ignore[no-untyped-def]
     holdout = report["summary"]["holdout"]
-    assert holdout["hit@1"] >= 0.80
-    assert holdout["hit@3"] >= 0.86
+    assert holdout["hit@1"] >= 0.88
+    assert holdout["hit@3"] >= 0.94
     test = report["summary"]["test"]
     assert test["answerable"] >= 70
-    assert test["hit@1"] >= 0.62
-    assert test["hit@3"] >= 0.83
+    assert test["hit@1"] >= 0.71
+    assert test["hit@3"] >= 0.88
 
 
 def test_the_highlight_lands_on_the_evidence(report) -> None:  # type: ignore[no-untyped-def]

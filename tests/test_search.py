@@ -298,7 +298,7 @@ def test_hybrid_hits_carry_both_retrievers_scores_and_ranks(tiny_searcher: Searc
     answer = tiny_searcher.search(question, mode="hybrid", with_candidates=True)
     top = answer.hits[0]
     assert set(top.scores) == {"dense", "bm25", "fused", "maxsim", "reranked", "dense_own",
-                               "maxsim_own"}
+                               "maxsim_own", "example", "example_own"}
     assert set(top.ranks) == {"dense", "bm25", "fused", "maxsim", "reranked", "final"}
     assert top.ranks["dense"] == 1 and top.ranks["bm25"] == 1 and top.ranks["fused"] == 1
     assert top.ranks["maxsim"] == 1 and top.ranks["reranked"] == 1
