@@ -159,8 +159,8 @@ def promote(
     """``order`` with those of ``rows`` that fall below its first ``depth`` moved up to follow
     them, and the new depth that takes them in (the first ``depth`` keep their places)."""
     head = list(order[:depth])
-    inside = {row for row, _ in head}
-    moved = [pair for pair in order[depth:] if pair[0] in set(rows) and pair[0] not in inside]
+    wanted = set(rows) - {row for row, _ in head}
+    moved = [pair for pair in order[depth:] if pair[0] in wanted]
     taken = {row for row, _ in moved}
     rest = [pair for pair in order[depth:] if pair[0] not in taken]
     return head + moved + rest, len(head) + len(moved)

@@ -372,10 +372,13 @@ def _load_build(
         or dense.vectors.shape[1] != int(embedder.dim)
         or dense.hubness is None
         or (tokens is not None and len(tokens) != len(passages))
-        or (examples is not None and not examples.fits(len(passages), int(embedder.dim)))
     ):
         raise IndexCorruptError(
             f"index at {folder} has {len(dense)} vectors for {len(passages)} passages; rebuild it"
+        )
+    if examples is not None and not examples.fits(len(passages), int(embedder.dim)):
+        raise IndexCorruptError(
+            f"index at {folder} has example questions that do not fit its passages; rebuild it"
         )
     return CorpusIndex(
         folder, manifest, {d.doc_id: d for d in documents}, passages, dense, keywords, tokens,
