@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import CorpusError
+from qa.errors import CorpusError, InputError
 from qa.questions import fold
 from qa.records import Passage
 
@@ -65,33 +65,26 @@ def read_examples(corpus_dir: Path) -> list[Example]:
 
     A line that is not a JSON object with a non-empty "question" and "evidence" (strings) is an
     error naming the file and line: the build stops rather than index a part of the file."""
+    from qa.beir import read_jsonl
+
     path = Path(corpus_dir) / EXAMPLES_FILE
     if not path.is_file():
         return []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise CorpusError(f"{path} is not valid UTF-8 (byte {exc.start})") from exc
     examples = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CorpusError(f"{path}, line {number}: not JSON ({exc.msg})") from exc
-        question, evidence = (
-            row.get(key) if isinstance(row, dict) else None for key in ("question", "evidence")
-        )
-        if not (
-            isinstance(question, str) and question.strip()
-            and isinstance(evidence, str) and evidence.strip()
-        ):
-            raise CorpusError(
-                f'{path}, line {number}: needs {{"question": "...", "evidence": "..."}} '
-                "(both non-empty text)"
-            )
-        examples.append(Example(question.strip(), evidence.strip(), number))
+    try:
+        for number, row in read_jsonl(path):
+            question, evidence = row.get("question"), row.get("evidence")
+            if not (
+                isinstance(question, str) and question.strip()
+                and isinstance(evidence, str) and evidence.strip()
+            ):
+                raise CorpusError(
+                    f'{path}, line {number}: needs {{"question": "...", "evidence": "..."}} '
+                    "(both non-empty text)"
+                )
+            examples.append(Example(question.strip(), evidence.strip(), number))
+    except InputError as exc:  # a corpus file: reported as the documents' errors are
+        raise CorpusError(str(exc)) from exc
     return examples
 
 
@@ -154,10 +147,15 @@ class ExampleIndex:
         vectors = encode([e.question for e in placed]) if placed else np.zeros((0, 1))
         return cls(placed, rows, vectors), unplaced
 
-    def scores(self, query: np.ndarray, rows: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-        """For each of ``rows``, the best cosine between ``query`` and the row's examples, or
-        its ``fallback`` (the query's cosine with the passage itself) for a row without any."""
-        sims = self.vectors @ np.asarray(query, dtype=np.float32)
+    def similarities(self, queries: Sequence[np.ndarray]) -> np.ndarray:
+        """Cosines of each query vector with every example: (queries, examples)."""
+        stacked = np.stack([np.asarray(q, dtype=np.float32) for q in queries])
+        return stacked @ self.vectors.T
+
+    def scores(self, sims: np.ndarray, rows: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+        """For each of ``rows``, the best of one query's cosines with the row's examples
+        (``sims``, a row of :meth:`similarities`), or its ``fallback`` (the query's cosine with
+        the passage itself) for a row without any."""
         out = np.asarray(fallback, dtype=np.float64).copy()
         for n, row in enumerate(rows):
             mine = self._of_row.get(int(row))
@@ -165,15 +163,14 @@ class ExampleIndex:
                 out[n] = float(sims[mine].max())
         return out
 
-    def nearest_rows(self, queries: Sequence[np.ndarray], count: int) -> list[int]:
-        """Up to ``count`` distinct passage rows whose examples come closest to any of
-        ``queries``, closest first."""
+    def nearest_rows(self, sims: np.ndarray, count: int) -> list[int]:
+        """Up to ``count`` distinct passage rows whose examples come closest to any of the
+        queries of ``sims`` (:meth:`similarities`), closest first."""
         if not len(self) or count <= 0:
             return []
-        stacked = np.stack([np.asarray(q, dtype=np.float32) for q in queries])
-        sims = (stacked @ self.vectors.T).max(axis=0)
+        best = np.asarray(sims).max(axis=0)
         found: list[int] = []
-        for n in np.argsort(-sims, kind="stable"):
+        for n in np.argsort(-best, kind="stable"):
             for row in self.rows[int(n)]:
                 if row not in found:
                     found.append(row)

@@ -123,12 +123,13 @@ def build_index(
             "page furniture or blank"
         )
     say(f"Read {len(documents)} documents, {len(passages)} passages from {corpus_dir}")
+    asked = read_examples(corpus_dir)  # before the slow part: a malformed line stops it
     dense, tokens = embed_passages(
         passages, embedder, index_settings, with_tokens=index_settings.token_vectors,
         progress=progress,
     )
     examples, unplaced = ExampleIndex.build(
-        read_examples(corpus_dir), passages, lambda texts: embedder.encode(texts, "query")
+        asked, passages, lambda texts: embedder.encode(texts, "query")
     )
     keywords = KeywordIndex.build(
         [p.keyword_text() for p in passages], expansions=examples.expansions(len(passages))

@@ -425,8 +425,10 @@ class Searcher:
         bm25_score = {int(r): float(v) for r, v in zip(bm25_ids, bm25_vals, strict=True)}
         examples = self.index.examples if query_tokens is not None else None
         nearest: list[int] = []
+        asked_sims = None
         if examples is not None and asked is not None:
-            nearest = examples.nearest_rows(asked, self.settings.example_candidates)
+            asked_sims = examples.similarities(asked)  # the question's, its own words'
+            nearest = examples.nearest_rows(asked_sims, self.settings.example_candidates)
         extended = extend_dense(
             qvec, (dense_ids, dense_scores), keyword, self.index.dense, also=nearest
         )
@@ -453,9 +455,9 @@ class Searcher:
             dense = self.index.dense
             order, depth = promote(order, nearest, self.settings.rerank_depth)
             by_examples = None
-            if examples is not None and asked is not None:
+            if examples is not None and asked_sims is not None:
                 by_examples = (
-                    partial(examples.scores, asked[0]), partial(examples.scores, asked[1])
+                    partial(examples.scores, asked_sims[0]), partial(examples.scores, asked_sims[1])
                 )
             order, features, late_rank = second_stage(
                 order,

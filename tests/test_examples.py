@@ -56,10 +56,10 @@ def test_examples_are_read_in_order_other_keys_ignored(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "bad, says",
     [
-        ("{not json", "line 2: not JSON"),
+        ("{not json", "line 2: not valid JSON"),
         ('{"question": "is it safe"}', "line 2: needs"),
         ('{"question": "", "evidence": "safe"}', "line 2: needs"),
-        ('["is it safe", "safe"]', "line 2: needs"),
+        ('["is it safe", "safe"]', "line 2: expected a JSON object"),
         ('{"question": "is it safe", "evidence": 3}', "line 2: needs"),
     ],
 )
@@ -89,10 +89,11 @@ def test_a_passage_scores_by_its_closest_example_else_its_own_cosine() -> None:
         vectors,
     )
     query = np.array([0.6, 0.8, 0.0], dtype=np.float32)
-    scores = index.scores(query, np.array([0, 1, 2]), np.array([0.1, 0.2, 0.3]))
+    (sims,) = index.similarities([query])
+    scores = index.scores(sims, np.array([0, 1, 2]), np.array([0.1, 0.2, 0.3]))
     assert scores.tolist() == pytest.approx([0.8, 0.2, 0.8])  # row 1 has none: its fallback
-    assert index.nearest_rows([query], 2) == [0, 2]
-    assert index.nearest_rows([np.array([0, 0, 1.0])], 5) == [2, 0]
+    assert index.nearest_rows(index.similarities([query]), 2) == [0, 2]
+    assert index.nearest_rows(index.similarities([np.array([0, 0, 1.0])]), 5) == [2, 0]
 
 
 def test_examples_are_encoded_again_for_another_model() -> None:
