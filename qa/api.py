@@ -9,6 +9,7 @@ from typing import Any
 from qa.embedders import Embedder, default_embedder
 from qa.errors import InputError
 from qa.index import Say, ensure_index
+from qa.records import Passage
 from qa.search import Searcher
 from qa.settings import (
     CORPUS_SETTINGS_FILE,
@@ -76,6 +77,17 @@ def update_corpus_search_settings(corpus_dir: Path | str, values: dict[str, Any]
     temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     temporary.replace(path)
     return path
+
+
+def corpus_passages(
+    corpus_dir: Path | str, passage_settings: PassageSettings = PassageSettings()
+) -> list[Passage]:
+    """The passages a build of ``corpus_dir`` would index now, with their ids (no model)."""
+    from qa.documents import read_corpus
+    from qa.passages import split_corpus
+
+    return split_corpus(read_corpus(Path(corpus_dir), corpus_settings_for(corpus_dir)),
+                        passage_settings)
 
 
 def open_searcher(

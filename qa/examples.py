@@ -25,13 +25,20 @@ Nogueira et al., 2019, with questions people wrote instead of generated ones). S
 
 Examples only steer which passages are found. They are never shown, and abstention is still
 judged on the cosine with the passages themselves.
+
+Staff add to the file from the retrieval lab or ``qa staff add-example`` (:func:`add_example`):
+a question a visitor asked, placed on the passage that answers it by a phrase of that passage
+(:func:`suggest_evidence` proposes one that no other passage holds).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +53,15 @@ EXAMPLES_FILE = ".qa-examples.jsonl"
 #: Index files: the examples with the passages they belong to, and their unit vectors.
 EXAMPLES_JSONL = "examples.jsonl"
 EXAMPLE_VECTORS = "example_vectors.npy"
+
+#: A suggested evidence phrase's length in words: long enough to name one passage, short
+#: enough to survive an edit of the text around it.
+PHRASE_WORDS = (6, 12)
+#: An added example whose phrase is in more passages than this is refused: the phrase is too
+#: common to say which passage answers (a repeated sentence sits in two or three).
+MAX_PLACES = 3
+#: Longer questions are refused: an example is a question, not a pasted document.
+MAX_QUESTION_CHARS = 500
 
 #: An embedder's encoding of texts as queries (no model import here).
 Encode = Callable[[list[str]], np.ndarray]
@@ -163,6 +179,15 @@ class ExampleIndex:
                 out[n] = float(sims[mine].max())
         return out
 
+    def closest(self, sims: np.ndarray, row: int) -> Example | None:
+        """The example of passage ``row`` nearest to any of the queries of ``sims``
+        (:meth:`similarities`), or None when the passage has none: what the lab names."""
+        mine = self._of_row.get(int(row))
+        if not mine:
+            return None
+        best = np.asarray(sims)[:, mine].max(axis=0)
+        return self.examples[mine[int(np.argmax(best))]]
+
     def nearest_rows(self, sims: np.ndarray, count: int) -> list[int]:
         """Up to ``count`` distinct passage rows whose examples come closest to any of the
         queries of ``sims`` (:meth:`similarities`), closest first."""
@@ -199,3 +224,91 @@ class ExampleIndex:
         vectors = np.load(folder / EXAMPLE_VECTORS, allow_pickle=False)
         examples = [Example(r["question"], r["evidence"], int(r["line"])) for r in rows]
         return cls(examples, [r["rows"] for r in rows], vectors)
+
+
+# --- adding examples -------------------------------------------------------------------------
+
+
+def suggest_evidence(text: str, others: Sequence[str]) -> str:
+    """A phrase of ``text`` (its words joined by single spaces) that none of ``others`` holds,
+    for placing an example on this passage: the shortest of :data:`PHRASE_WORDS` words, as
+    early in the text as there is one. A text too short, or repeated elsewhere word for word,
+    gives its first words (the example then goes to every passage that repeats them)."""
+    words = text.split()
+    folded = [fold(other) for other in others]
+    shortest, longest = PHRASE_WORDS
+    for start in range(max(1, len(words) - shortest + 1)):
+        for length in range(shortest, longest + 1):
+            phrase = " ".join(words[start:start + length])
+            if start + length > len(words):
+                break
+            if not any(fold(phrase) in other for other in folded):
+                return phrase
+    return " ".join(words[:longest])
+
+
+def place(evidence: str, passages: Sequence[Passage]) -> list[int]:
+    """The rows of the passages that hold ``evidence`` (folded, as examples are placed)."""
+    phrase = fold(evidence)
+    return [row for row, p in enumerate(passages) if phrase and phrase in fold(p.text)]
+
+
+def add_example(
+    corpus_dir: Path,
+    question: str,
+    evidence: str,
+    passages: Sequence[Passage],
+    *,
+    passage_id: str | None = None,
+    by: str = "",
+) -> tuple[Example, list[int], bool]:
+    """Append an example question to the corpus's :data:`EXAMPLES_FILE`.
+
+    ``evidence`` must be in one to :data:`MAX_PLACES` of ``passages`` (the index's, so the
+    example is placed when the index is rebuilt), and in the passage ``passage_id`` when one is
+    named. Returns the example, the rows it is placed on, and whether it was added: the same
+    question with the same phrase already there is not written twice. Errors are
+    :class:`~qa.errors.InputError` and leave the file as it was.
+
+    The line is appended under an exclusive lock and flushed to disk, so two staff adding at
+    once both land, and an existing file is never rewritten."""
+    question, evidence = " ".join(question.split()), " ".join(evidence.split())
+    if not question:
+        raise InputError("the example question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(
+            f"the example question is {len(question)} characters; at most {MAX_QUESTION_CHARS}"
+        )
+    if not evidence:
+        raise InputError("the evidence phrase is empty: copy a few words of the passage")
+    rows = place(evidence, passages)
+    if passage_id is not None and passage_id not in {passages[r].passage_id for r in rows}:
+        raise InputError(
+            f"the phrase {evidence!r} is not in passage {passage_id}: copy it from its text"
+        )
+    if not rows:
+        raise InputError(f"the phrase {evidence!r} is in no passage: copy it from a passage")
+    if len(rows) > MAX_PLACES:
+        raise InputError(
+            f"the phrase {evidence!r} is in {len(rows)} passages: use a longer phrase that "
+            "names the one that answers"
+        )
+    path = Path(corpus_dir) / EXAMPLES_FILE
+    row = {"question": question, "evidence": evidence,
+           "added": datetime.now(UTC).isoformat(timespec="seconds")}
+    if by:
+        row["by"] = by
+    with path.open("a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+        handle.seek(0)
+        existing = handle.read()
+        lines = existing.count(b"\n") + (0 if existing.endswith(b"\n") or not existing else 1)
+        key = (fold(question), fold(evidence))
+        for example in read_examples(corpus_dir):  # refuses to append to a malformed file
+            if (fold(example.question), fold(example.evidence)) == key:
+                return example, rows, False
+        start = b"\n" if existing and not existing.endswith(b"\n") else b""
+        handle.write(start + json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return Example(question, evidence, lines + 1), rows, True

@@ -61,6 +61,7 @@ CANDIDATE_HEADERS: tuple[str, ...] = (
     "own-words MaxSim",
     "example questions",
     "own-words example questions",
+    "closest example question",
     "second-stage score",
     "order",
     "cleared",
@@ -80,8 +81,9 @@ class CandidateRow:
     question without history they equal dense and MaxSim), and ``reranked_score`` is what the
     second stage ordered by, the weighted sum of the standardised features (:mod:`qa.rerank`).
     ``example_score`` and ``own_example_score`` are the best cosines with the passage's example
-    questions (:mod:`qa.examples`; its own cosine when it has none). All of these are None where
-    the second stage did not run. ``order`` is the strategy's final
+    questions (:mod:`qa.examples`; its own cosine when it has none), and ``example`` the
+    closest of them (None without any). All of these are None where the second stage did not
+    run. ``order`` is the strategy's final
     order before the threshold, de-duplication and k were applied, and ``status`` says which of
     those kept a candidate out of the answer.
     """
@@ -103,6 +105,7 @@ class CandidateRow:
     own_maxsim_score: float | None
     example_score: float | None
     own_example_score: float | None
+    example: str | None
     reranked_score: float | None
     order: int
     final_rank: int | None
@@ -130,6 +133,7 @@ class CandidateRow:
             _round(self.own_maxsim_score),
             _round(self.example_score),
             _round(self.own_example_score),
+            self.example,
             _round(self.reranked_score),
             self.order,
             self.cleared,
@@ -181,6 +185,7 @@ def candidate_rows(answer: Answer, k: int) -> list[CandidateRow]:
                 own_maxsim_score=hit.scores.get("maxsim_own"),
                 example_score=hit.scores.get("example"),
                 own_example_score=hit.scores.get("example_own"),
+                example=hit.example,
                 reranked_score=hit.scores.get("reranked"),
                 order=hit.rank,
                 final_rank=final_rank,

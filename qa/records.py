@@ -74,7 +74,8 @@ class Hit:
     ``scores`` and ``ranks`` hold one entry per retriever that saw the passage ("dense", "bm25",
     "fused", ...); ranks are 1-based. ``highlight`` is the best-matching sentence as absolute
     offsets into the source text. ``cleared`` tells whether the passage passed the abstention
-    threshold.
+    threshold. ``example`` is the passage's example question (:mod:`qa.examples`) closest to
+    the query, where the second stage scored one: why an example pulled the passage up.
     """
 
     passage: Passage
@@ -84,6 +85,7 @@ class Hit:
     ranks: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
     highlight: tuple[int, int] | None = None
     cleared: bool = True
+    example: str | None = None
 
 
 @dataclass(frozen=True)

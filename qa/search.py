@@ -473,6 +473,7 @@ class Searcher:
         threshold = self.settings.abstain_threshold
         hits = []
         for rank, (row, score) in enumerate(order, start=1):
+            example = None
             scores = {"dense": cosine[row]}
             ranks = {}
             if row in dense_rank:
@@ -490,6 +491,9 @@ class Searcher:
                     },
                     reranked=float(score),
                 )
+                if examples is not None and asked_sims is not None:
+                    closest = examples.closest(asked_sims, row)
+                    example = None if closest is None else closest.question
             hits.append(
                 Hit(
                     passage=passages[row],
@@ -498,6 +502,7 @@ class Searcher:
                     scores=scores,
                     ranks=ranks,
                     cleared=cosine[row] >= threshold,
+                    example=example,
                 )
             )
         return hits

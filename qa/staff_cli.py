@@ -1,4 +1,5 @@
-"""``qa staff ...``: the staff exports from the command line (labels, questions not covered).
+"""``qa staff ...``: the staff tools from the command line: exports (labels, questions not
+covered) and the corpus's example questions.
 
 Importing this module registers the ``staff`` group on :data:`qa.cli.main`; it is imported at the
 bottom of :mod:`qa.cli`. Heavy parts (the model for grouping) load inside the commands.
@@ -14,7 +15,7 @@ from typing import Any
 
 import click
 
-from qa.cli import command_embedder, main, translate_errors
+from qa.cli import command_embedder, corpus_option, main, translate_errors
 
 data_option = click.option(
     "--data",
@@ -118,6 +119,83 @@ def unanswered(
     else:
         for group in groups:
             output.write(json.dumps(asdict(group), ensure_ascii=False) + "\n")
+
+
+@staff.command("examples")
+@corpus_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per example.")
+@output_option
+@translate_errors
+def examples(corpus_dir: Path, as_json: bool, output: Any) -> None:
+    """List the corpus's example questions and the passages each is placed on (as a build
+    would place them now); the ones placed nowhere are named on stderr."""
+    from qa.api import corpus_passages
+    from qa.examples import EXAMPLES_FILE, place, read_examples
+
+    passages = corpus_passages(corpus_dir)
+    asked = read_examples(corpus_dir)
+    unplaced, covered = [], set()
+    for example in asked:
+        rows = place(example.evidence, passages)
+        covered.update(rows)
+        if not rows:
+            unplaced.append(example.line)
+        placed = [{"passage_id": passages[r].passage_id, "title": passages[r].title,
+                   "section": passages[r].section} for r in rows]
+        if as_json:
+            row = {"line": example.line, "question": example.question,
+                   "evidence": example.evidence, "passages": placed}
+            output.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            where = "; ".join(f"{p['passage_id']} {p['title']} — {p['section']}".rstrip(" —")
+                              for p in placed) or "NOT PLACED"
+            output.write(f"{example.line:>5}  {example.question}\n       -> {where}\n")
+    click.echo(
+        f"{len(asked)} example questions in {Path(corpus_dir) / EXAMPLES_FILE}, on "
+        f"{len(covered)} of {len(passages)} passages",
+        err=True,
+    )
+    if unplaced:
+        lines = ", ".join(str(n) for n in unplaced)
+        click.echo(f"Placed on no passage (their phrase is in none): lines {lines}", err=True)
+
+
+@staff.command("add-example")
+@click.argument("question")
+@click.option("--passage", "passage_id", help="The passage that answers it (its id).")
+@click.option("--evidence",
+              help="A phrase copied from the passage's text (default with --passage: one that "
+                   "no other passage holds).")
+@corpus_option
+@translate_errors
+def add_example(
+    question: str, passage_id: str | None, evidence: str | None, corpus_dir: Path
+) -> None:
+    """Add QUESTION to the corpus's example questions: how visitors ask for a passage. The
+    index is rebuilt with it by the next `qa search` or `qa build` (the app picks it up too)."""
+    from qa.api import corpus_passages
+    from qa.errors import InputError
+    from qa.examples import EXAMPLES_FILE, add_example, suggest_evidence
+
+    if passage_id is None and evidence is None:
+        raise InputError("say which passage answers: --passage ID or --evidence PHRASE")
+    passages = corpus_passages(corpus_dir)
+    if evidence is None:
+        chosen = next((p for p in passages if p.passage_id == passage_id), None)
+        if chosen is None:
+            raise InputError(f"no passage {passage_id} in {corpus_dir} (`qa staff examples` "
+                             "and `qa search --json` show passage ids)")
+        evidence = suggest_evidence(
+            chosen.text, [p.text for p in passages if p.text != chosen.text]
+        )
+    example, rows, added = add_example(
+        corpus_dir, question, evidence, passages, passage_id=passage_id, by="qa staff add-example"
+    )
+    where = "; ".join(f"{passages[r].passage_id} ({passages[r].title} — {passages[r].section})"
+                      for r in rows)
+    verb = "Added" if added else "Already there:"
+    click.echo(f"{verb} line {example.line} of {Path(corpus_dir) / EXAMPLES_FILE}: "
+               f"{example.question!r}, evidence {example.evidence!r}, on {where}")
 
 
 main.add_command(staff)

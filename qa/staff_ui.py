@@ -2,14 +2,14 @@
 report, wired to :mod:`qa.lab` and :mod:`qa.staff_reports`. ``staff.py`` launches it behind a
 login; it is a separate app on its own port, never a tab of the visitors' page.
 
-Besides the page, four named API endpoints (behind the same login) let staff script it with
-``gradio_client``: ``/lab``, ``/label``, ``/export_labels`` and ``/unanswered``.
+Besides the page, five named API endpoints (behind the same login) let staff script it with
+``gradio_client``: ``/lab``, ``/label``, ``/add_example``, ``/export_labels`` and
+``/unanswered``. What each does is in :mod:`qa.staff_actions`, without the page.
 """
 
 from __future__ import annotations
 
 import tempfile
-import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,58 +25,24 @@ from qa.lab import (
     SEGMENT_HEADERS,
     SIDE_BY_SIDE_HEADERS,
     STRATEGIES,
-    CandidateRow,
-    answer_summary,
-    candidate_rows,
     document_segments,
     document_summaries,
     side_by_side,
-    strategy,
 )
 from qa.lab_html import CSS, document_html, passage_html, summary_html, table_options
 from qa.live import LiveSearcher
-from qa.search import Searcher
+from qa.staff_actions import EXPORTS, StaffActions
 from qa.staff_reports import (
     GROUP_HEADERS,
     LABEL_HEADERS,
-    group_unanswered,
     groups_csv,
-    label_cells,
     missing_word_counts,
-    qrels,
-    qrels_tsv,
-    question_set,
-    question_set_jsonl,
     unanswered_csv,
 )
 from qa.store import MAX_LIMIT, Store
 from qa.ui import STATIC, SecurityHeadersMiddleware, locked_down_launch
 
 NONE = "(none)"
-EXPORTS = ("questions", "qrels")
-
-
-class StrategySearchers:
-    """A Searcher per strategy on one index (built once: each keeps its sentence cache)."""
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, str], Searcher] = {}
-        self._lock = threading.Lock()
-
-    def get(self, base: Searcher, name: str) -> tuple[Searcher, Any]:
-        mode, settings = strategy(name, base.settings)
-        if settings == base.settings:
-            return base, mode
-        key = (str(base.index.folder), name)
-        with self._lock:
-            searcher = self._cache.get(key)
-            if searcher is None:
-                # Drop searchers of replaced indexes, so an old index is not kept alive here.
-                self._cache = {k: v for k, v in self._cache.items() if k[0] == key[0]}
-                searcher = self._cache[key] = Searcher(base.index, base.embedder, settings)
-        return searcher, mode
-
-
 CHAT_K = ChatSettings().k  # passages a visitor is shown
 ERROR_SECONDS = 10  # an error toast fades, so errors do not pile up across tabs
 
@@ -132,34 +98,11 @@ def _write_export(name: str, text: str) -> str:
 
 def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float = 0.75) -> StaffApp:
     """The staff view over a live searcher (the visitors' index) and the feedback store."""
-    searchers = StrategySearchers()
-
-    def search(
-        question: str, history: list[str], name: str, k: int, base: Searcher | None = None
-    ) -> tuple[dict[str, Any], list[CandidateRow]]:
-        searcher, mode = searchers.get(base or live.current, name)
-        answer = searcher.search(question, history=history, k=k, mode=mode, with_candidates=True)
-        summary = answer_summary(
-            answer, name, k, searcher.second_stage_weights(mode), searcher.settings.subject_lift
-        )
-        return summary, candidate_rows(answer, k)
+    actions = StaffActions(live, store)
+    search, groups = actions.search, actions.groups
 
     def labels_table(scope: str) -> list[list[Any]]:
-        version = live.index.version if scope == "this index" else None
-        return label_cells(store.labels(index_version=version))
-
-    def export_text(fmt: str, all_versions: bool) -> tuple[str, str]:
-        version = None if all_versions else live.index.version
-        if fmt == "questions":
-            items = question_set(store.labels(index_version=version))
-            return "labelled-questions.jsonl", question_set_jsonl(items)
-        if fmt == "qrels":
-            return "labelled-qrels.tsv", qrels_tsv(qrels(store.labels(index_version=version)))
-        raise InputError(f"format must be one of {', '.join(EXPORTS)}, not {fmt!r}")
-
-    def groups(threshold: float, limit: int) -> list[Any]:
-        rows = store.unanswered(limit=int(limit))
-        return group_unanswered(rows, live.embedder, float(threshold))
+        return actions.labels_table(scope == "this index")
 
     with gr.Blocks(title="Staff: retrieval lab", analytics_enabled=False) as demo:
         gr.Markdown("## Staff view\nRetrieval lab, documents, labels and what visitors asked.")
@@ -193,6 +136,15 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
                     chosen = gr.Textbox(label="Passage id", scale=2)
                     relevant = gr.Button("Relevant", variant="primary")
                     not_relevant = gr.Button("Not relevant")
+                with gr.Row():
+                    example_question = gr.Textbox(
+                        label="Example question: how visitors ask for this passage", scale=3
+                    )
+                    evidence = gr.Textbox(
+                        label="Evidence: a phrase of the passage that places the example",
+                        scale=3,
+                    )
+                    add = gr.Button("Add as an example of this passage")
                 label_status = gr.Markdown()
                 chosen_html = gr.Markdown(**STATIC)
 
@@ -268,15 +220,21 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
                 state,
                 "",
                 "",
+                q.strip(),  # the visitor's own words: how an example is written
+                "",
             )
 
-        def on_select(state: dict[str, Any], event: gr.SelectData) -> tuple[str, str]:
+        def on_select(state: dict[str, Any], event: gr.SelectData) -> tuple[str, str, str]:
             values = event.row_value or []
             pid = next((v for v in values if v in state.get("passages", {})), "")
             if not pid:
-                return "", ""
+                return "", "", ""
             title, section, text = state["passages"][pid]
-            return pid, passage_html(title, section, pid, text)
+            try:
+                phrase = actions.suggested_evidence(pid)
+            except InputError:  # the index was replaced since the search
+                phrase = ""
+            return pid, passage_html(title, section, pid, text), phrase
 
         def on_label(
             state: dict[str, Any], pid: str, is_relevant: bool, sc: str
@@ -291,16 +249,34 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
                     f"**Not labelled:** {pid!r} is not a candidate of the last search.",
                     gr.skip(),
                 )
-            store.add_label(
-                question=state["question"],
-                history=state["history"],
-                passage_id=pid,
-                passage_text=state["passages"][pid][2],
-                relevant=is_relevant,
-                index_version=state["version"],
-            )
+            try:
+                actions.label(state["question"], state["history"], pid, is_relevant)
+            except InputError as error:
+                return f"**Not labelled:** {error}", gr.skip()
             verdict = "relevant" if is_relevant else "not relevant"
             return f"Labelled `{pid}` {verdict} for this question.", labels_table(sc)
+
+        def on_add(
+            state: dict[str, Any], pid: str, text: str, phrase: str, sc: str
+        ) -> tuple[Any, ...]:
+            pid = (pid or "").strip()
+            if pid not in state.get("passages", {}):
+                return "**Not added:** search first, then select a candidate.", gr.skip()
+            try:
+                done = actions.add_example(
+                    text, pid, phrase, labelled=(state["question"], state["history"])
+                )
+            except (QAError, OSError) as error:
+                return f"**Not added:** {error}", gr.skip()
+            if not done["added"]:
+                return (f"Already an example (line {done['line']} of `{done['file']}`); "
+                        "labelled relevant.", labels_table(sc))
+            return (
+                f"Added line {done['line']} of `{done['file']}` and labelled the passage "
+                f"relevant. Now serving index `{done['index_version']}`: search again to see "
+                "the example at work.",
+                labels_table(sc),
+            )
 
         def on_documents() -> tuple[Any, ...]:
             index = live.index
@@ -337,7 +313,7 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
             return on_documents()
 
         def on_export(fmt: str, all_versions: bool) -> str:
-            name, text = export_text(fmt, all_versions)
+            name, text = actions.export_text(fmt, all_versions)
             return _write_export(name, text)
 
         def on_groups(th: float, lim: float) -> tuple[str, list[list[Any]], list[list[Any]]]:
@@ -350,7 +326,7 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
             )
             rows = store.unanswered(limit=int(lim or 1000))
             counted = [[word, n] for word, n in missing_word_counts(rows)]
-            grouped_rows = [g.cells() for g in group_unanswered(rows, live.embedder, float(th))]
+            grouped_rows = [g.cells() for g in actions.group(rows, float(th))]
             return note, grouped_rows, counted
 
         def on_csv(grouped_csv: bool, th: float, lim: float) -> str:
@@ -361,11 +337,14 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
             return _write_export("not-covered-questions.csv", unanswered_csv(rows))
 
         private: dict[str, Any] = {"api_visibility": "private"}
-        lab_out = [summary_a, summary_b, table_a, table_b, table_ab, last, chosen, chosen_html]
+        lab_out = [
+            summary_a, summary_b, table_a, table_b, table_ab, last, chosen, chosen_html,
+            example_question, evidence,
+        ]
         for trigger in (run.click, question.submit):
             trigger(on_search, [question, history, name_a, name_b, k], lab_out, **private)
         for table in (table_a, table_b, table_ab):
-            table.select(on_select, [last], [chosen, chosen_html], **private)
+            table.select(on_select, [last], [chosen, chosen_html, evidence], **private)
         for button, verdict in ((relevant, True), (not_relevant, False)):
             button.click(
                 lambda s, p, sc, v=verdict: on_label(s, p, v, sc),
@@ -373,6 +352,10 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
                 [label_status, labels],
                 **private,
             )
+        add.click(
+            on_add, [last, chosen, example_question, evidence, scope], [label_status, labels],
+            **private,
+        )
         doc_out = [index_info, documents, document, segments, document_view]
         demo.load(on_documents, None, doc_out, **private)
         reload.click(on_reload, None, doc_out, **private)
@@ -404,29 +387,26 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
             question: str, passage_id: str, relevant: bool, history: list[str] | None = None
         ) -> dict[str, Any]:
             """Label a passage of the current index relevant or not for a question."""
-            index = live.index
-            row = index.passage_row().get(passage_id)
-            if row is None:
-                raise gr.Error(
-                    f"no passage {passage_id!r} in index {index.version}", duration=ERROR_SECONDS
-                )
             try:
-                label_id = store.add_label(
-                    question=question,
-                    history=_history(history),
-                    passage_id=passage_id,
-                    passage_text=index.passages[row].text,
-                    relevant=bool(relevant),
-                    index_version=index.version,
-                )
+                return actions.label(question, _history(history), passage_id, bool(relevant))
             except InputError as error:
                 raise gr.Error(str(error), duration=ERROR_SECONDS) from error
-            return {"id": label_id, "index_version": index.version}
+
+        def add_example(
+            question: str, passage_id: str, evidence: str | None = None
+        ) -> dict[str, Any]:
+            """Add an example question (how visitors ask) for a passage of the current index,
+            placed by ``evidence``, a phrase of the passage (default: one no other passage
+            holds), and rebuild the index with it."""
+            try:
+                return actions.add_example(question, passage_id, evidence)
+            except (QAError, OSError) as error:
+                raise gr.Error(str(error), duration=ERROR_SECONDS) from error
 
         def export_labels(format: str = "questions", all_versions: bool = False) -> str:
             """The labels as a ``qa eval --questions`` file or as BEIR qrels (text)."""
             try:
-                return export_text(format, all_versions)[1]
+                return actions.export_text(format, all_versions)[1]
             except InputError as error:
                 raise gr.Error(str(error), duration=ERROR_SECONDS) from error
 
@@ -434,7 +414,7 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
             """What visitors asked that the corpus does not cover, grouped, newest first."""
             return [asdict(g) for g in groups(threshold, limit)]
 
-        for endpoint in (lab, label, export_labels, unanswered):
+        for endpoint in (lab, label, add_example, export_labels, unanswered):
             gr.api(endpoint, api_name=endpoint.__name__)
     demo.queue(max_size=16, default_concurrency_limit=2, api_open=False)
     return StaffApp(demo, live, store)

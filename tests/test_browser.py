@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urljoin
 
 import pytest
@@ -531,20 +531,51 @@ def test_a_full_queue_tells_the_visitor_to_try_again(browser: object, tmp_path: 
 # --- the staff view -----------------------------------------------------------------------
 
 
+def signed_in_staff_page(browser: object, url: str, width: int, height: int) -> Any:
+    """A page of the staff view at ``url``, signed in with the staff login."""
+    page = new_page(browser, width, height)
+    page.goto(url)
+    page.get_by_label("username").fill(STAFF_LOGIN[0])
+    page.get_by_label("password").fill(STAFF_LOGIN[1])
+    page.get_by_role("button", name="Login").click()
+    return page
+
+
 def test_a_refused_label_leaves_the_staff_labels_table_working(
     browser: object, tmp_path: Path
 ) -> None:
     with staff_serving(tmp_path) as url:
-        page = new_page(browser, 1200, 900)
-        page.goto(url)  # type: ignore[attr-defined]
-        page.get_by_label("username").fill(STAFF_LOGIN[0])  # type: ignore[attr-defined]
-        page.get_by_label("password").fill(STAFF_LOGIN[1])  # type: ignore[attr-defined]
-        page.get_by_role("button", name="Login").click()  # type: ignore[attr-defined]
+        page = signed_in_staff_page(browser, url, 1200, 900)
         page.get_by_label("Passage id").fill("not-a-candidate")  # type: ignore[attr-defined]
         page.get_by_role("button", name="Relevant", exact=True).click()  # type: ignore[attr-defined]
         expect(page.get_by_text("Not labelled")).to_be_visible()  # type: ignore[attr-defined]
         page.get_by_role("tab", name="Labels").click()  # type: ignore[attr-defined]
         table = page.locator("table").first  # type: ignore[attr-defined]
         expect(table).to_contain_text("passage id")
+        assert page.get_by_text("Error", exact=True).count() == 0  # type: ignore[attr-defined]
+        page.close()  # type: ignore[attr-defined]
+
+
+def test_staff_add_a_searched_question_as_an_example_of_a_passage(
+    browser: object, tmp_path: Path
+) -> None:
+    question = "when should I snip off the shoots"
+    with staff_serving(tmp_path) as url:
+        page = signed_in_staff_page(browser, url, 1400, 1000)
+        page.get_by_label("Question", exact=True).fill(question)  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Search").click()  # type: ignore[attr-defined]
+        asked = page.get_by_label("Example question: how visitors ask for this passage")  # type: ignore[attr-defined]
+        expect(asked).to_have_value(question)
+        cells = page.get_by_role("gridcell")  # type: ignore[attr-defined]
+        cells.nth(2).click()  # the first candidate's passage id
+        evidence = page.get_by_label("Evidence: a phrase of the passage that places the example")  # type: ignore[attr-defined]
+        expect(evidence).not_to_have_value("")
+        phrase = evidence.input_value()
+        page.get_by_role("button", name="Add as an example of this passage").click()  # type: ignore[attr-defined]
+        expect(page.get_by_text("Added line 1")).to_be_visible()  # type: ignore[attr-defined]
+        assert phrase in (tmp_path / "corpus" / ".qa-examples.jsonl").read_text(encoding="utf-8")
+        page.get_by_role("button", name="Search").click()  # type: ignore[attr-defined]
+        # The closest example question is named in the candidate's row.
+        expect(cells.filter(has_text=question).first).to_be_visible()
         assert page.get_by_text("Error", exact=True).count() == 0  # type: ignore[attr-defined]
         page.close()  # type: ignore[attr-defined]

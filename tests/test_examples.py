@@ -9,8 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.errors import CorpusError
-from qa.examples import EXAMPLES_FILE, Example, ExampleIndex, read_examples
+from qa.errors import CorpusError, InputError
+from qa.examples import (
+    EXAMPLES_FILE,
+    MAX_PLACES,
+    Example,
+    ExampleIndex,
+    add_example,
+    read_examples,
+    suggest_evidence,
+)
 from qa.fusion import promote
 from qa.index import build_index, check_fresh, load_index
 from qa.keywords import KeywordIndex
@@ -165,6 +173,8 @@ def test_a_question_worded_like_an_example_finds_its_passage(
     assert "bm25" in top.scores
     expected = float(index.examples.vectors[0] @ embedder.encode([question], "query")[0])  # type: ignore[union-attr]
     assert top.scores["example"] == pytest.approx(expected, abs=1e-5)
+    assert top.example == EXAMPLE["question"]  # named, so staff see why it came up
+    assert all(hit.example is None for hit in after.candidates if hit.passage is not top.passage)
 
 
 def test_without_examples_the_example_features_are_the_cosines(tiny_searcher: Searcher) -> None:
@@ -175,3 +185,100 @@ def test_without_examples_the_example_features_are_the_cosines(tiny_searcher: Se
         assert hit.scores["example"] == pytest.approx(hit.scores["dense"])
         assert hit.scores["example_own"] == pytest.approx(hit.scores["dense"])
     assert {"example", "example_own"} <= set(FEATURES)
+
+
+def test_closest_names_the_passage_s_nearest_example() -> None:
+    vectors = np.eye(3, dtype=np.float32)
+    examples = [Example("a", "x", 1), Example("b", "x", 2), Example("c", "y", 3)]
+    index = ExampleIndex(examples, [(0,), (0,), (1,)], vectors)
+    sims = index.similarities([np.array([0.1, 0.2, 0.9]), np.array([0.3, 0.0, 0.0])])
+    assert index.closest(sims, 0) == examples[0]  # 0.3 (second query) beats 0.2
+    assert index.closest(sims, 1) == examples[2]
+    assert index.closest(sims, 2) is None
+
+
+# --- adding examples -----------------------------------------------------------------------
+
+TEXTS = [
+    "Bees make honey from nectar. The beekeeper takes the honey in late summer.",
+    "Bees make honey from nectar. The hive needs water in summer and shade at noon.",
+    "Short text.",
+]
+PASSAGES = [_passage(t) for t in TEXTS]
+
+
+def test_a_suggested_phrase_names_its_passage_alone() -> None:
+    for n, text in enumerate(TEXTS[:2]):
+        phrase = suggest_evidence(text, [t for m, t in enumerate(TEXTS) if m != n])
+        assert 6 <= len(phrase.split()) <= 12 and phrase in text
+        assert [t for t in TEXTS if phrase in t] == [text]
+    # The shared first sentence is skipped: the phrase starts where the texts differ.
+    assert suggest_evidence(TEXTS[0], [TEXTS[1]]).endswith("beekeeper")
+    assert suggest_evidence("Short text.", TEXTS[:2]) == "Short text."
+    assert suggest_evidence(TEXTS[0], [TEXTS[0] + " More."]) == " ".join(TEXTS[0].split()[:12])
+
+
+def test_an_example_is_appended_placed_and_not_written_twice(tmp_path: Path) -> None:
+    (tmp_path / EXAMPLES_FILE).write_text(json.dumps(EXAMPLE), encoding="utf-8")  # no newline
+    example, rows, added = add_example(
+        tmp_path, "  when do you\ttake the honey ", "the BEEKEEPER takes", PASSAGES,
+        passage_id=PASSAGES[0].passage_id, by="test",
+    )
+    assert added and rows == [0]
+    assert example == Example("when do you take the honey", "the BEEKEEPER takes", 2)
+    assert read_examples(tmp_path) == [Example(EXAMPLE["question"], EXAMPLE["evidence"], 1),
+                                       example]
+    again = add_example(tmp_path, "When do you take the honey", "the beekeeper takes", PASSAGES)
+    assert again == (example, [0], False)
+    assert len(read_examples(tmp_path)) == 2
+    written = json.loads((tmp_path / EXAMPLES_FILE).read_text(encoding="utf-8").splitlines()[1])
+    assert written["by"] == "test" and written["added"]
+
+
+@pytest.mark.parametrize(
+    "question, evidence, passage_id, says",
+    [
+        (" ", "the beekeeper takes", None, "question is empty"),
+        ("q" * 501, "the beekeeper takes", None, "501 characters"),
+        ("when", "  ", None, "evidence phrase is empty"),
+        ("when", "no such words", None, "in no passage"),
+        ("when", "the beekeeper takes", "Short te", "not in passage Short te"),
+    ],
+)
+def test_a_bad_example_is_refused_and_the_file_kept(
+    tmp_path: Path, question: str, evidence: str, passage_id: str | None, says: str
+) -> None:
+    path = _write(tmp_path, EXAMPLE)
+    before = path.read_bytes()
+    with pytest.raises(InputError, match=says):
+        add_example(tmp_path, question, evidence, PASSAGES, passage_id=passage_id)
+    assert path.read_bytes() == before
+
+
+def test_a_phrase_too_common_to_name_a_passage_is_refused(tmp_path: Path) -> None:
+    copies = [_passage(TEXTS[0])] * MAX_PLACES
+    assert add_example(tmp_path, "when", "Bees make honey", copies)[2]  # a repeated sentence
+    with pytest.raises(InputError, match=f"in {MAX_PLACES + 1} passages: use a longer phrase"):
+        add_example(tmp_path, "why", "Bees make honey", [*copies, _passage(TEXTS[1])])
+    assert len(read_examples(tmp_path)) == 1
+
+
+def test_nothing_is_appended_to_a_malformed_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, EXAMPLE, "{broken")
+    with pytest.raises(CorpusError, match="line 2"):
+        add_example(tmp_path, "when", "the beekeeper takes", PASSAGES)
+    assert path.read_text(encoding="utf-8").splitlines()[1] == "{broken"
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 2
+
+
+def test_examples_added_at_once_all_land(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def add(n: int) -> None:
+        add_example(tmp_path, f"question number {n}", "the beekeeper takes", PASSAGES)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(add, range(40)))
+    asked = read_examples(tmp_path)
+    assert sorted(e.question for e in asked) == sorted(f"question number {n}" for n in range(40))
+    assert [e.line for e in asked] == list(range(1, 41))

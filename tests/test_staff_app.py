@@ -120,6 +120,31 @@ def test_signed_in_client_runs_the_lab_labels_and_exports(staff_url: str) -> Non
         client.close()
 
 
+def test_signed_in_client_adds_an_example_and_the_lab_names_it(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from gradio_client import Client
+
+    question = "when should I snip off the shoots"
+    with staff_serving(tmp_path_factory.mktemp("examples"), LOGIN) as url:
+        client = Client(url, auth=LOGIN, verbose=False)
+        try:
+            before = client.predict(question, [], "hybrid", 5, api_name="/lab")
+            pruning = next(c for c in before["candidates"] if c["section"] == "Pruning")
+            assert pruning["example"] is None
+            done = client.predict(question, pruning["passage_id"], None, api_name="/add_example")
+            assert done["added"] and done["passage_ids"] == [pruning["passage_id"]]
+            assert done["index_version"] != before["summary"]["index_version"]
+            after = client.predict(question, [], "hybrid", 5, api_name="/lab")
+            named = {c["passage_id"]: c["example"] for c in after["candidates"]}
+            assert named[pruning["passage_id"]] == question
+            with pytest.raises(Exception, match="not in passage"):
+                client.predict(question, pruning["passage_id"], "Water the soil",
+                               api_name="/add_example")
+        finally:
+            client.close()
+
+
 @pytest.mark.model
 def test_python_staff_py_serves_behind_the_login(tmp_path: Path) -> None:
     """The real entry point with the bundled model: starts, refuses strangers, serves staff."""

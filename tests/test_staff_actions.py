@@ -1,0 +1,109 @@
+"""Staff turn a search into a lasting fix: add the question as an example of the passage that
+answers it (qa.staff_actions, and `qa staff add-example` / `qa staff examples`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qa.api import corpus_passages
+from qa.cli import main
+from qa.errors import InputError
+from qa.examples import EXAMPLES_FILE, read_examples
+from qa.live import LiveSearcher
+from qa.settings import SearchSettings
+from qa.staff_actions import StaffActions
+from qa.store import Store
+from tests.conftest import HashingEmbedder
+
+# Words none of the tiny corpus's documents use, asked about the passage on harvesting honey.
+QUESTION = "pollen nectar gathering"
+SETTINGS = SearchSettings(
+    abstain_threshold=-1.0,  # hashed words: judge ranking only
+    rerank_features=(("example", 1.0),),
+    rerank_depth=2,
+)
+
+
+@pytest.fixture()
+def actions(tiny_corpus: Path, tmp_path: Path) -> Iterator[StaffActions]:
+    live = LiveSearcher(tiny_corpus, tmp_path / "index", HashingEmbedder(dim=1024), SETTINGS)
+    with Store(tmp_path / "qa.sqlite3") as store:
+        yield StaffActions(live, store)
+
+
+def _harvest_id(actions: StaffActions) -> str:
+    return next(p.passage_id for p in actions.live.index.passages
+                if p.section == "Harvesting Honey")
+
+
+def test_an_added_example_is_used_at_once_and_labelled(actions: StaffActions) -> None:
+    live, pid = actions.live, _harvest_id(actions)
+    before = live.search(QUESTION)
+    assert before.hits[0].passage.passage_id != pid
+    done = actions.add_example(QUESTION, pid, labelled=(QUESTION, []))
+    assert done["added"] and done["passage_ids"] == [pid] and done["line"] == 1
+    assert done["index_version"] == live.index.version != before.index_version
+    phrase = done["evidence"]
+    assert [p.passage_id for p in live.index.passages if phrase in p.text] == [pid]
+    after = live.search(QUESTION)
+    assert after.hits[0].passage.passage_id == pid and after.hits[0].example == QUESTION
+    labels = actions.store.labels()
+    assert [(x.question, x.passage_id, x.relevant) for x in labels] == [(QUESTION, pid, 1)]
+    # The same example again is not written twice, and the index is not rebuilt for it.
+    swaps = live.swaps
+    again = actions.add_example(f"  {QUESTION.upper()} ", pid, phrase)
+    assert not again["added"] and again["line"] == 1 and live.swaps == swaps
+    assert len(read_examples(live.corpus_dir)) == 1
+
+
+def test_a_refused_example_changes_nothing(actions: StaffActions) -> None:
+    live = actions.live
+    version, pid = live.index.version, _harvest_id(actions)
+    with pytest.raises(InputError, match="no passage 'nope'"):
+        actions.add_example(QUESTION, "nope")
+    with pytest.raises(InputError, match="not in passage"):
+        actions.add_example(QUESTION, pid, "fold the dough every half hour")  # bread
+    assert not (live.corpus_dir / EXAMPLES_FILE).exists()
+    assert live.index.version == version and actions.store.labels() == []
+
+
+def test_the_cli_adds_and_lists_examples(tiny_corpus: Path) -> None:
+    runner = CliRunner()
+    pid = next(p.passage_id for p in corpus_passages(tiny_corpus)
+               if p.section == "Harvesting Honey")
+    corpus = ["--corpus", str(tiny_corpus)]
+    out = runner.invoke(main, ["staff", "add-example", QUESTION, "--passage", pid, *corpus])
+    assert out.exit_code == 0, out.output
+    assert out.output.startswith(f"Added line 1 of {tiny_corpus / EXAMPLES_FILE}")
+    out = runner.invoke(main, ["staff", "examples", "--json", *corpus])
+    assert out.exit_code == 0, out.output
+    row = json.loads(out.stdout)
+    assert (row["line"], row["question"]) == (1, QUESTION)
+    assert [p["passage_id"] for p in row["passages"]] == [pid]
+    assert "1 example questions" in out.stderr and "on 1 of" in out.stderr
+    # An example whose passage was edited away is named as placed nowhere.
+    (tiny_corpus / EXAMPLES_FILE).write_text(
+        json.dumps({"question": "tyres?", "evidence": "no such words"}) + "\n", encoding="utf-8"
+    )
+    out = runner.invoke(main, ["staff", "examples", *corpus])
+    assert "NOT PLACED" in out.stdout and "lines 1" in out.stderr
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        ([QUESTION], "--passage ID or --evidence PHRASE"),
+        ([QUESTION, "--passage", "nope"], "no passage nope"),
+        ([QUESTION, "--evidence", "the"], "passages: use a longer phrase"),
+        (["", "--evidence", "capped cells"], "question is empty"),
+    ],
+)
+def test_the_cli_refuses_a_bad_example(tiny_corpus: Path, args: list[str], says: str) -> None:
+    out = CliRunner().invoke(main, ["staff", "add-example", *args, "--corpus", str(tiny_corpus)])
+    assert out.exit_code == 2 and says in out.output
+    assert not (tiny_corpus / EXAMPLES_FILE).exists()
