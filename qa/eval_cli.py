@@ -272,7 +272,8 @@ def questions_table(report: Mapping[str, Any], *, show_sweep: bool = False) -> s
     lines.append("")
     rec = sweep["recommended"]
     measured = ("off_topic_abstained", "false_abstention")
-    if rec is None and not all(any(p[m] is not None for p in sweep["points"]) for m in measured):
+    calibration = sweep["points"].get("calibration", [])
+    if rec is None and not all(any(p[m] is not None for p in calibration) for m in measured):
         lines.append("No threshold recommended: the calibration split needs both answerable and "
                      "off-topic questions.")
     elif rec is None:

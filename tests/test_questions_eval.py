@@ -343,6 +343,20 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("fake_model")
+def test_cli_reports_a_set_without_a_calibration_split(corpus: Path, tmp_path: Path) -> None:
+    """A blind set (every row "test") is scored; only the threshold advice is missing."""
+    from qa.cli import main
+
+    blind = tmp_path / "blind.jsonl"
+    blind.write_text("".join(json.dumps({**q, "split": "test"}) + "\n" for q in QUESTIONS))
+    result = CliRunner().invoke(main, ["eval", "--questions", str(blind), "--corpus", str(corpus),
+                                       "--index", str(tmp_path / "index"), "--sweep"])
+    assert result.exit_code == 0, result.output
+    assert "\ntest " in result.output and "\ncalibration " not in result.output
+    assert "No threshold recommended: the calibration split needs" in result.output
+
+
+@pytest.mark.usefixtures("fake_model")
 def test_cli_reports_compares_and_diffs(corpus: Path, question_file: Path, tmp_path: Path) -> None:
     from qa.cli import main
 
