@@ -224,11 +224,12 @@ _STOP = frozenset(
 
 
 def content_words(text: str) -> list[str]:
-    """Lower-cased words that carry topic (not stop words, not back-references)."""
+    """Lower-cased words that carry topic (not stop words, not back-references). A contraction
+    is judged without its apostrophe, as visitors type it either way: "what's" is "whats"."""
     return [
         w
         for w in _WORD.findall(text.lower())
-        if w not in _STOP and w not in _ANAPHORA and len(w) > 1
+        if len(w) > 1 and not {w, w.replace("'", "").replace("’", "")} & (_STOP | _ANAPHORA)
     ]
 
 

@@ -148,6 +148,8 @@ def test_content_words_leave_out_stop_words_and_back_references() -> None:
     assert content_words("Do THEY go away?") == ["away"]
     assert content_words(SIDE_EFFECTS) == ["side", "effects", "ketamine"]
     assert content_words("it's what it is") == []
+    # a contraction is judged as typed without its apostrophe ("whats" is a stop word)
+    assert content_words("what’s the WEATHER, what's it like") == ["weather"]
 
 
 @pytest.mark.parametrize(

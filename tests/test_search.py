@@ -393,6 +393,26 @@ def test_a_new_topic_the_corpus_never_names_is_not_covered(tiny_searcher: Search
     assert not typo.abstained  # a typo of a corpus word is not a new topic
 
 
+def test_a_contraction_is_not_the_new_topic(tiny_corpus: Path, tmp_path: Path) -> None:
+    """In a corpus that writes "what's", "ok thanks. what's the weather like this weekend"
+    after a question once counted "what's" as a word of its new topic the corpus names, and
+    was answered with the earlier question's passages (a blind question set found it)."""
+    (tiny_corpus / "chain.txt").write_text(
+        "Chain Wear\n\nWhat's the sign of a worn chain? It skips on the sprockets and stretches "
+        "past the wear mark of a chain checker.\n", encoding="utf-8",
+    )
+    embedder = HashingEmbedder()
+    searcher = Searcher(
+        build_index(tiny_corpus, tmp_path / "index", embedder), embedder,
+        SearchSettings(abstain_threshold=TINY_THRESHOLD),
+    )
+    earlier = ["How do I clean a bicycle chain?"]
+    weather = searcher.search("ok thanks. what's the weather like this weekend?", history=earlier)
+    assert weather.effective_query != weather.question and weather.abstained
+    worn = searcher.search("ok and what's a worn one like?", history=earlier)
+    assert not worn.abstained
+
+
 def test_followup_is_searched_with_its_topic(tiny_searcher: Searcher) -> None:
     answer = tiny_searcher.search("do they hurt?", history=["Tell me about bee stings"])
     assert answer.question == "do they hurt?"
