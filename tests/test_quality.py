@@ -22,6 +22,11 @@ by a helper who saw only the corpus. On the 213 questions before them the engine
 0.696 0.861, holdout 0.763 0.868, test 0.578 0.812), so losing two or three answers fails.
 Holdout now meets the issue's targets (hit@1 0.85, hit@3 0.95); the blind test split does not:
 see the closing notes of issue 2.
+
+tests/data/fresh.jsonl (twelfth session) was written blind after the test split had been looked
+at for several choices, and run once on the frozen engine: answerable 60, hit@1 0.883, hit@3
+0.933, false abstention 0.050, off-topic abstained 0.80 (0.90 since the contraction fix it
+prompted), near-domain 0.10.
 """
 
 from __future__ import annotations
@@ -147,3 +152,18 @@ def test_questions_naming_no_subject_are_answered_and_off_topic_ones_are_not(
     # measured: none of 52 ("who am i talking to, is this a real person" was read so until chat
     # about the chat became small talk)
     assert len(read) <= 1, read
+
+
+@pytest.fixture(scope="module")
+def fresh(searcher):  # type: ignore[no-untyped-def]
+    return evaluate_questions(searcher, load_questions(ROOT / "tests/data/fresh.jsonl"))
+
+
+def test_the_fresh_blind_set_holds_its_floor(fresh) -> None:  # type: ignore[no-untyped-def]
+    blind = fresh["summary"]["test"]
+    assert blind["answerable"] == 60
+    assert blind["hit@1"] >= 0.83
+    assert blind["hit@3"] >= 0.90
+    assert blind["false_abstention"] <= 0.07
+    # 9 of 10: "ok thanks. what's the weather ..." after a question abstains since the fix.
+    assert blind["off_topic_abstained"] >= 0.9
