@@ -153,8 +153,7 @@ class ExampleIndex:
         texts = [fold(p.text) for p in passages]
         placed, rows, unplaced = [], [], []
         for example in examples:
-            phrase = fold(example.evidence)
-            found = [row for row, text in enumerate(texts) if phrase in text]
+            found = place(example.evidence, texts)
             if found:
                 placed.append(example)
                 rows.append(found)
@@ -238,19 +237,27 @@ def suggest_evidence(text: str, others: Sequence[str]) -> str:
     folded = [fold(other) for other in others]
     shortest, longest = PHRASE_WORDS
     for start in range(max(1, len(words) - shortest + 1)):
-        for length in range(shortest, longest + 1):
+        for length in range(shortest, min(longest, len(words) - start) + 1):
             phrase = " ".join(words[start:start + length])
-            if start + length > len(words):
-                break
-            if not any(fold(phrase) in other for other in folded):
+            if not place(phrase, folded):
                 return phrase
     return " ".join(words[:longest])
 
 
-def place(evidence: str, passages: Sequence[Passage]) -> list[int]:
-    """The rows of the passages that hold ``evidence`` (folded, as examples are placed)."""
+def suggest_for(passage_id: str, passages: Sequence[Passage]) -> str:
+    """:func:`suggest_evidence` for the passage ``passage_id`` among ``passages`` (others with
+    the very same text are not counted against it)."""
+    chosen = next((p for p in passages if p.passage_id == passage_id), None)
+    if chosen is None:
+        raise InputError(f"no passage {passage_id}")
+    return suggest_evidence(chosen.text, [p.text for p in passages if p.text != chosen.text])
+
+
+def place(evidence: str, folded: Sequence[str]) -> list[int]:
+    """The rows of the ``folded`` passage texts (:func:`qa.questions.fold`) that hold
+    ``evidence``, folded the same way: how an example is placed."""
     phrase = fold(evidence)
-    return [row for row, p in enumerate(passages) if phrase and phrase in fold(p.text)]
+    return [row for row, text in enumerate(folded) if phrase and phrase in text]
 
 
 def add_example(
@@ -281,7 +288,7 @@ def add_example(
         )
     if not evidence:
         raise InputError("the evidence phrase is empty: copy a few words of the passage")
-    rows = place(evidence, passages)
+    rows = place(evidence, [fold(p.text) for p in passages])
     if passage_id is not None and passage_id not in {passages[r].passage_id for r in rows}:
         raise InputError(
             f"the phrase {evidence!r} is not in passage {passage_id}: copy it from its text"

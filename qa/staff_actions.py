@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qa.errors import InputError
-from qa.examples import EXAMPLES_FILE, add_example, suggest_evidence
+from qa.examples import EXAMPLES_FILE, add_example, suggest_for
 from qa.lab import CandidateRow, answer_summary, candidate_rows, strategy
 from qa.live import LiveSearcher
 from qa.records import Passage
@@ -80,9 +80,8 @@ class StaffActions:
 
     def suggested_evidence(self, passage_id: str) -> str:
         """A phrase of the passage that no other passage of the index holds."""
-        chosen = self.passage(passage_id)
-        others = [p.text for p in self.live.index.passages if p.text != chosen.text]
-        return suggest_evidence(chosen.text, others)
+        self.passage(passage_id)  # an unknown id is refused naming the index
+        return suggest_for(passage_id, self.live.index.passages)
 
     def label(
         self, question: str, history: list[str], passage_id: str, relevant: bool

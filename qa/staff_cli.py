@@ -131,12 +131,14 @@ def examples(corpus_dir: Path, as_json: bool, output: Any) -> None:
     would place them now); the ones placed nowhere are named on stderr."""
     from qa.api import corpus_passages
     from qa.examples import EXAMPLES_FILE, place, read_examples
+    from qa.questions import fold
 
     passages = corpus_passages(corpus_dir)
+    folded = [fold(p.text) for p in passages]
     asked = read_examples(corpus_dir)
     unplaced, covered = [], set()
     for example in asked:
-        rows = place(example.evidence, passages)
+        rows = place(example.evidence, folded)
         covered.update(rows)
         if not rows:
             unplaced.append(example.line)
@@ -175,19 +177,17 @@ def add_example(
     index is rebuilt with it by the next `qa search` or `qa build` (the app picks it up too)."""
     from qa.api import corpus_passages
     from qa.errors import InputError
-    from qa.examples import EXAMPLES_FILE, add_example, suggest_evidence
+    from qa.examples import EXAMPLES_FILE, add_example, suggest_for
 
-    if passage_id is None and evidence is None:
-        raise InputError("say which passage answers: --passage ID or --evidence PHRASE")
     passages = corpus_passages(corpus_dir)
     if evidence is None:
-        chosen = next((p for p in passages if p.passage_id == passage_id), None)
-        if chosen is None:
-            raise InputError(f"no passage {passage_id} in {corpus_dir} (`qa staff examples` "
-                             "and `qa search --json` show passage ids)")
-        evidence = suggest_evidence(
-            chosen.text, [p.text for p in passages if p.text != chosen.text]
-        )
+        if passage_id is None:
+            raise InputError("say which passage answers: --passage ID or --evidence PHRASE")
+        try:
+            evidence = suggest_for(passage_id, passages)
+        except InputError as error:
+            raise InputError(f"{error} in {corpus_dir} (`qa staff examples` and "
+                             "`qa search --json` show passage ids)") from error
     example, rows, added = add_example(
         corpus_dir, question, evidence, passages, passage_id=passage_id, by="qa staff add-example"
     )
