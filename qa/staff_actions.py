@@ -107,21 +107,33 @@ class StaffActions:
         search uses it. ``labelled``, the (question, history) searched in the lab, is also
         labelled relevant to the passage: adding an example says the passage answers it.
 
+        That question (or the example, without one) is then searched on the new index:
+        "shown" says whether the passage is now in the answer. An example changes the order,
+        not abstention, so a passage whose own cosine with the question ("cosine") is under
+        the threshold stays hidden.
+
         The example is written before the rebuild; a rebuild that fails leaves it written and
         the old index serving (the error says so)."""
-        chosen = self.passage(passage_id)
+        self.passage(passage_id)  # an unknown id is refused naming the index
         if evidence is None or not evidence.strip():
             evidence = self.suggested_evidence(passage_id)
         example, rows, added = add_example(
             self.live.corpus_dir, question, evidence, self.live.index.passages,
-            passage_id=chosen.passage_id, by="staff view",
+            passage_id=passage_id, by="staff view",
         )
         placed = [self.live.index.passages[r].passage_id for r in rows]
         if labelled is not None:
             self.label(labelled[0], labelled[1], passage_id, True)
         if added:
             self.live.refresh()  # the example file is part of the corpus fingerprint
+        asked, history = labelled or (example.question, [])
+        answer = self.live.search(asked, history=history, with_candidates=True)
+        cosine = next((h.scores["dense"] for h in answer.candidates
+                       if h.passage.passage_id == passage_id), None)
         return {
+            "shown": any(h.passage.passage_id == passage_id for h in answer.hits),
+            "cosine": cosine,
+            "threshold": self.live.settings.abstain_threshold,
             "added": added,
             "file": str(self.live.corpus_dir / EXAMPLES_FILE),
             "line": example.line,

@@ -271,10 +271,15 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
             if not done["added"]:
                 return (f"Already an example (line {done['line']} of `{done['file']}`); "
                         "labelled relevant.", labels_table(sc))
+            note = ""
+            if not done["shown"] and done["cosine"] is not None:
+                note = (f" **Still not shown for this question:** its cosine with the passage, "
+                        f"{done['cosine']:.2f}, is under the threshold {done['threshold']:.2f} "
+                        "(an example changes the order, not abstention).")
             return (
                 f"Added line {done['line']} of `{done['file']}` and labelled the passage "
                 f"relevant. Now serving index `{done['index_version']}`: search again to see "
-                "the example at work.",
+                f"the example at work.{note}",
                 labels_table(sc),
             )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,7 @@ def test_an_added_example_is_used_at_once_and_labelled(actions: StaffActions) ->
     done = actions.add_example(QUESTION, pid, labelled=(QUESTION, []))
     assert done["added"] and done["passage_ids"] == [pid] and done["line"] == 1
     assert done["index_version"] == live.index.version != before.index_version
+    assert done["shown"]
     phrase = done["evidence"]
     assert [p.passage_id for p in live.index.passages if phrase in p.text] == [pid]
     after = live.search(QUESTION)
@@ -59,6 +61,23 @@ def test_an_added_example_is_used_at_once_and_labelled(actions: StaffActions) ->
     again = actions.add_example(f"  {QUESTION.upper()} ", pid, phrase)
     assert not again["added"] and again["line"] == 1 and live.swaps == swaps
     assert len(read_examples(live.corpus_dir)) == 1
+
+
+def test_staff_are_told_when_the_example_cannot_lift_its_passage_over_the_threshold(
+    tiny_corpus: Path, tmp_path: Path
+) -> None:
+    # An example changes the order, not abstention: under a threshold no passage clears, the
+    # passage ranks first by its example and is still not shown.
+    settings = replace(SETTINGS, abstain_threshold=0.99)
+    live = LiveSearcher(tiny_corpus, tmp_path / "index", HashingEmbedder(dim=1024), settings)
+    with Store(tmp_path / "qa.sqlite3") as store:
+        actions = StaffActions(live, store)
+        pid = _harvest_id(actions)
+        done = actions.add_example(QUESTION, pid)
+    assert done["added"] and not done["shown"]
+    assert done["cosine"] is not None and done["cosine"] < done["threshold"] == 0.99
+    answer = live.search(QUESTION, with_candidates=True)
+    assert answer.abstained and answer.candidates[0].passage.passage_id == pid
 
 
 def test_a_refused_example_changes_nothing(actions: StaffActions) -> None:
