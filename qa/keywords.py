@@ -25,6 +25,7 @@ _CHATTER = frozenset([
     "actually", "basically", "really", "just", "like", "lol", "gonna", "wanna", "kinda", "sorta",
     "stuff", "thing", "things", "get", "got", "gets", "getting", "give", "gives", "given", "go",
     "goes", "going", "gone", "come", "comes", "make", "makes", "made", "want", "wants", "know",
+    "knows", "knew",
     "think", "say", "says", "said", "tell", "told", "keep", "see", "look", "use", "used", "way",
     "ok", "okay", "yes", "please", "thanks", "thank", "hi", "hey", "hello", "im", "ive", "id",
     "dont", "doesnt", "isnt", "arent", "cant", "wont", "didnt", "whats", "theres", "thats",
@@ -38,9 +39,12 @@ _CHATTER = frozenset([
     "seriously", "without", "within", "upon", "via", "per", "besides", "instead", "towards",
     "toward", "whether", "either", "neither", "else", "etc", "never", "anybody", "everybody",
     "nobody", "somewhere", "anywhere", "everywhere", "sometimes", "often", "always", "around",
-    "across", "lately", "soon", "ngl", "tbh", "idk", "imo", "btw", "pls", "plz",
+    "across", "lately", "soon", "yet", "again", "anymore", "ngl", "tbh", "idk", "imo", "btw",
+    "pls", "plz",
 ])
 # fmt: on
+#: Endings of a strong verb's participle, which the stemmer keeps: "given", "known", "taken".
+_PARTICIPLE = ("n", "en")
 
 
 def _stemmer() -> Any:
@@ -81,7 +85,7 @@ class KeywordIndex:
         """BM25 over ``texts``, each indexed with its ``expansions[i]`` when given: words
         searched for the row (document expansion, as doc2query's: Nogueira et al., 2019) that
         the corpus itself does not say, so they do not count as the corpus's words
-        (:meth:`knows_any`, :meth:`unknown_words`)."""
+        (:meth:`covers`, :meth:`unknown_words`)."""
         import bm25s
 
         retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
@@ -136,17 +140,24 @@ class KeywordIndex:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
 
-    def knows_any(self, text: str) -> bool:
-        """Whether any word of ``text`` (stemmed, stop words out, typos corrected) is in the
-        corpus: "teenagers" or "Germany" in a corpus that never names them is not."""
-        tokens = self.speller().correct_all(tokenize([text])[0])
-        return any(self._says(t) for t in tokens)
+    def covers(self, text: str) -> bool:
+        """Whether ``text`` names nothing the corpus never uses: it has no topic word (see
+        :meth:`unknown_words`), or at least one of its topic words is in the corpus. "what
+        about teenagers?" in a corpus that never says "teenagers" is not covered; "ok how do
+        they give it to you" names no topic and is."""
+        words = self._topic_words(text)
+        return not words or len(self._unknown(words)) < len(words)
 
     def unknown_words(self, text: str) -> tuple[str, ...]:
         """The words of ``text`` the corpus never uses, as written, first occurrence each:
         "pregnant" in "is ketamine safe while pregnant?". A word counts as used when its stem,
         or a typo correction of it, is in the vocabulary; stop words, chatter ("actually",
         "lol"), words with a digit ("20mg") and words under three letters are never reported."""
+        return self._unknown(self._topic_words(text))
+
+    def _topic_words(self, text: str) -> dict[str, str]:
+        """The words of ``text`` that could name a topic, folded to lower case, each mapped to
+        its first occurrence as written."""
         import bm25s.stopwords
 
         quiet = _CHATTER | frozenset(bm25s.stopwords.STOPWORDS_EN_PLUS)
@@ -158,6 +169,9 @@ class KeywordIndex:
             # a word with a digit is a dose, a unit or a date ("20mg"): not a topic to name
             if len(folded) >= 3 and not any(c.isdigit() for c in folded) and not forms & quiet:
                 words.setdefault(folded, word)
+        return words
+
+    def _unknown(self, words: dict[str, str]) -> tuple[str, ...]:
         if not words:
             return ()
         speller = self.speller()
@@ -168,8 +182,16 @@ class KeywordIndex:
         )
 
     def _says(self, token: str) -> bool:
-        """Whether the texts themselves (not their expansions) use the stemmed ``token``."""
-        return token in self._vocab if self._words is None else token in self._words
+        """Whether the texts themselves (not their expansions) use the stemmed ``token``, or
+        the same verb: the stemmer leaves a strong verb's participle as it is, so "give" and
+        "knows" count as used by a text that says "given" or "known" (and the other way)."""
+        words = self._vocab if self._words is None else self._words
+        if token in words:
+            return True
+        stripped = (token[: -len(end)] for end in _PARTICIPLE if token.endswith(end))
+        return any(token + end in words for end in _PARTICIPLE) or any(
+            len(stem) >= 3 and stem in words for stem in stripped
+        )
 
     def speller(self) -> Speller:
         """The typo corrector over this index's vocabulary (built on first use)."""

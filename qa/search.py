@@ -254,7 +254,7 @@ class Searcher:
             # question, whose passages would then read as an answer about teenagers: when the
             # corpus never names the new topic, the answer is "not covered".
             topic = new_topic(cleaned[i]) if effective[i] != cleaned[i] else ""
-            covered = not topic or self.index.keywords.knows_any(topic)
+            covered = not topic or self.index.keywords.covers(topic)
             answer = self._answer(
                 typed[i],
                 effective[i],

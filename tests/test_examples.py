@@ -124,9 +124,9 @@ def test_expansion_words_are_searched_but_not_the_corpus_s_words() -> None:
     )
     ids, _ = keywords.search(["pollen"], 2)[0]
     assert ids.tolist() == [0]
-    assert not keywords.knows_any("pollen")
+    assert not keywords.covers("pollen")
     assert keywords.unknown_words("is the pollen capped") == ("pollen",)
-    assert keywords.knows_any("honey")
+    assert keywords.covers("honey")
 
 
 def test_the_index_keeps_the_examples_and_says_what_it_left_out(

@@ -90,6 +90,25 @@ def test_stems_and_typos_of_corpus_words_are_known(index: KeywordIndex) -> None:
     assert index.unknown_words("migranes infusions depressed treatments") == ()
 
 
+def test_a_strong_verb_is_known_by_its_participle_and_the_other_way() -> None:
+    """The stemmer keeps "given" and "known" as they are, so "give" and "knows" looked unknown
+    to a corpus that says only the participles."""
+    index = KeywordIndex.build(["It is given by a nurse.", "The cause is not yet known.", "Eat."])
+    assert index.unknown_words("who gives the drug and is the cause knowable") == (
+        "drug",
+        "knowable",
+    )
+    assert index.unknown_words("is it taken or eaten") == ("taken",)
+
+
+def test_a_text_is_covered_unless_every_topic_word_is_unknown(index: KeywordIndex) -> None:
+    assert not index.covers("motorcycles and pregnancy")
+    assert index.covers("pregnancy and migraines")  # one known word is enough
+    # chatter names no topic: a follow-up made of it brings nothing the corpus lacks
+    assert index.covers("basically nobody knows yet")
+    assert index.covers("")
+
+
 def test_chatter_stop_words_numbers_and_contractions_are_never_reported(
     index: KeywordIndex,
 ) -> None:

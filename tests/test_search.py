@@ -391,6 +391,9 @@ def test_a_new_topic_the_corpus_never_names_is_not_covered(tiny_searcher: Search
     assert not known.abstained and known.citations
     typo = tiny_searcher.search("and the presure?", history=earlier)
     assert not typo.abstained  # a typo of a corpus word is not a new topic
+    # "so" opens a continuation; words that name no topic do not make it a new one
+    chatter = tiny_searcher.search("so basically nobody knows yet?", history=earlier)
+    assert not chatter.abstained and chatter.citations
 
 
 def test_a_contraction_is_not_the_new_topic(tiny_corpus: Path, tmp_path: Path) -> None:
