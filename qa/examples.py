@@ -178,14 +178,16 @@ class ExampleIndex:
                 out[n] = float(sims[mine].max())
         return out
 
-    def closest(self, sims: np.ndarray, row: int) -> Example | None:
+    def closest(self, sims: np.ndarray, row: int) -> tuple[Example, float] | None:
         """The example of passage ``row`` nearest to any of the queries of ``sims``
-        (:meth:`similarities`), or None when the passage has none: what the lab names."""
+        (:meth:`similarities`), with that cosine, or None when the passage has none: what the
+        lab names, and what clears a passage asked almost word for word."""
         mine = self._of_row.get(int(row))
         if not mine:
             return None
         best = np.asarray(sims)[:, mine].max(axis=0)
-        return self.examples[mine[int(np.argmax(best))]]
+        n = int(np.argmax(best))
+        return self.examples[mine[n]], float(best[n])
 
     def nearest_rows(self, sims: np.ndarray, count: int) -> list[int]:
         """Up to ``count`` distinct passage rows whose examples come closest to any of the

@@ -249,17 +249,19 @@ def _candidates(answer: Answer, question: Question, vectors: np.ndarray, rows: M
     same test as the engine's: almost the same vector, or the same words). A candidate the
     engine ruled out whatever its cosine (over ``threshold`` but not cleared: a follow-up's
     topic the corpus never names) rules out the whole answer: its candidates replay with the
-    lowest cosine, so no threshold clears them."""
+    lowest cosine, so no threshold clears them. One it cleared under ``threshold`` (asked almost
+    as one of its example questions) replays with the highest, so every threshold does."""
     hits = answer.candidates
     if not hits:
         return []
     blocked = any(not h.cleared and h.scores["dense"] >= threshold for h in hits)
+    by_example = [h.cleared and h.scores["dense"] < threshold for h in hits]
     matrix = vectors[[rows[h.passage.passage_id] for h in hits]]
     similar = matrix @ matrix.T >= duplicate_threshold
     words = [tuple(_WORD.findall(h.passage.text.lower())) for h in hits]
     return [
         Candidate(
-            cosine=-1.0 if blocked else hit.scores["dense"],
+            cosine=-1.0 if blocked else 1.0 if by_example[i] else hit.scores["dense"],
             relevant=is_relevant(hit.passage.text, question.evidence),
             duplicate_of=frozenset(j for j in range(i) if similar[i, j] or words[i] == words[j]),
         )

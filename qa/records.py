@@ -74,8 +74,9 @@ class Hit:
     ``scores`` and ``ranks`` hold one entry per retriever that saw the passage ("dense", "bm25",
     "fused", ...); ranks are 1-based. ``highlight`` is the best-matching sentence as absolute
     offsets into the source text. ``cleared`` tells whether the passage passed the abstention
-    threshold. ``example`` is the passage's example question (:mod:`qa.examples`) closest to
-    the query, where the second stage scored one: why an example pulled the passage up.
+    threshold (its own cosine, or a question almost one of its examples). ``example`` is the
+    passage's example question (:mod:`qa.examples`) closest to the query, where the second
+    stage scored one: why an example pulled the passage up.
     """
 
     passage: Passage

@@ -70,7 +70,8 @@ class SearchSettings:
     weights learned from labelled questions for each feature of :data:`FEATURES`
     (``qa eval fit``; :mod:`qa.learn`). ``abstain_threshold`` is a cosine similarity
     between the question and a passage (calibrated on the labelled question set, see
-    ``qa eval --sweep``): passages under it do not count as answering the question.
+    ``qa eval --sweep``): passages under it do not count as answering the question, unless
+    the question is almost one of the passage's example questions (``example_match``).
     """
 
     k: int = 5
@@ -97,6 +98,11 @@ class SearchSettings:
     #: efects" -> "side effects"); real English words are left alone (:mod:`qa.spelling`).
     correct_spelling: bool = True
     abstain_threshold: float = 0.27
+    #: A question this close (cosine) to one of a passage's example questions clears that
+    #: passage whatever its own cosine: the example says the passage answers it (README,
+    #: Staff). 1: only the very question; the corpus's questions that the articles do not
+    #: cover come within 0.79 of an example when off-topic, 0.98 when near the domain.
+    example_match: float = 0.9
     #: A word of the question the corpus never uses is named in a caution above the passages
     #: when no passage token shown comes this close to it (cosine; :mod:`qa.coverage`).
     caution_threshold: float = 0.30
@@ -133,6 +139,7 @@ class SearchSettings:
             "example_candidates": (0, 1000),
             "abstain_threshold": (-1, 1),  # a cosine
             "caution_threshold": (-1, 1),  # a cosine too
+            "example_match": (0, 1),  # a cosine of two questions
             "subject_lift": (-2, 2),  # a difference of cosines
             "duplicate_threshold": (0, 1),
             "max_query_chars": (10, 1_000_000),

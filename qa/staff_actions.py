@@ -108,9 +108,11 @@ class StaffActions:
         labelled relevant to the passage: adding an example says the passage answers it.
 
         That question (or the example, without one) is then searched on the new index:
-        "shown" says whether the passage is now in the answer. An example changes the order,
-        not abstention, so a passage whose own cosine with the question ("cosine") is under
-        the threshold stays hidden.
+        "shown" says whether the passage is now in the answer. A passage whose own cosine with
+        the question ("cosine") is under the threshold is shown only when the question comes
+        within ``example_match`` of one of its examples ("example_cosine", the closest one's):
+        an example in other words than the question reorders the candidates but clears
+        nothing.
 
         The example is written before the rebuild; a rebuild that fails leaves it written and
         the old index serving (the error says so)."""
@@ -128,12 +130,18 @@ class StaffActions:
             self.live.refresh()  # the example file is part of the corpus fingerprint
         asked, history = labelled or (example.question, [])
         answer = self.live.search(asked, history=history, with_candidates=True)
-        cosine = next((h.scores["dense"] for h in answer.candidates
-                       if h.passage.passage_id == passage_id), None)
+        mine = next((h for h in answer.candidates if h.passage.passage_id == passage_id), None)
+        cosine = example_cosine = None
+        if mine is not None:
+            cosine = mine.scores["dense"]
+            if mine.example is not None:
+                example_cosine = max(mine.scores["example"], mine.scores["example_own"])
         return {
             "shown": any(h.passage.passage_id == passage_id for h in answer.hits),
             "cosine": cosine,
             "threshold": self.live.settings.abstain_threshold,
+            "example_cosine": example_cosine,
+            "example_match": self.live.settings.example_match,
             "added": added,
             "file": str(self.live.corpus_dir / EXAMPLES_FILE),
             "line": example.line,

@@ -273,9 +273,12 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
                         "labelled relevant.", labels_table(sc))
             note = ""
             if not done["shown"] and done["cosine"] is not None:
+                near = done["example_cosine"]
                 note = (f" **Still not shown for this question:** its cosine with the passage, "
-                        f"{done['cosine']:.2f}, is under the threshold {done['threshold']:.2f} "
-                        "(an example changes the order, not abstention).")
+                        f"{done['cosine']:.2f}, is under the threshold {done['threshold']:.2f}, "
+                        f"and with the closest example, {near if near is None else f'{near:.2f}'}"
+                        f", under {done['example_match']:.2f}: an example clears its passage "
+                        "only for questions asked almost as it is written.")
             return (
                 f"Added line {done['line']} of `{done['file']}` and labelled the passage "
                 f"relevant. Now serving index `{done['index_version']}`: search again to see "

@@ -192,8 +192,8 @@ def test_closest_names_the_passage_s_nearest_example() -> None:
     examples = [Example("a", "x", 1), Example("b", "x", 2), Example("c", "y", 3)]
     index = ExampleIndex(examples, [(0,), (0,), (1,)], vectors)
     sims = index.similarities([np.array([0.1, 0.2, 0.9]), np.array([0.3, 0.0, 0.0])])
-    assert index.closest(sims, 0) == examples[0]  # 0.3 (second query) beats 0.2
-    assert index.closest(sims, 1) == examples[2]
+    assert index.closest(sims, 0) == (examples[0], pytest.approx(0.3))  # beats 0.2
+    assert index.closest(sims, 1) == (examples[2], pytest.approx(0.9))
     assert index.closest(sims, 2) is None
 
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from qa.api import open_searcher
 from qa.embedders import HashingEmbedder
 from qa.errors import InputError
+from qa.examples import EXAMPLES_FILE
 from qa.questions import (
     Candidate,
     Question,
@@ -308,6 +309,22 @@ def test_the_sweep_replay_agrees_with_the_engine(
     swept = next(p for p in report["sweep"]["points"]["holdout"] if p["threshold"] == threshold)
     actual = {k: v for k, v in report["summary"]["holdout"].items() if not k.endswith("_ci95")}
     assert {k: swept[k] for k in actual} == actual
+
+
+def test_a_passage_cleared_by_its_example_replays_as_cleared_at_every_threshold(
+    corpus: Path, question_file: Path
+) -> None:
+    """a5 shares no word with its passage (cosine under any threshold here); asked as that
+    passage's example question, the engine shows it, and the sweep's replay agrees."""
+    example = {"question": "what do these insects produce", "evidence": "thickens into honey"}
+    (corpus / EXAMPLES_FILE).write_text(json.dumps(example) + "\n")
+    report = evaluate_questions(searcher_at(corpus, 0.6), load_questions(question_file))
+    assert report["replay_mismatches"] == []
+    a5 = next(row for row in report["per_question"] if row["id"] == "a5")
+    assert not a5["abstained"] and a5["first_relevant_rank"] == 1
+    # a1, a3, a5, a6 in calibration: at the sweep's top threshold only a5 is still answered
+    top = max(report["sweep"]["points"]["calibration"], key=lambda p: p["threshold"])
+    assert top["threshold"] >= 0.9 and top["false_abstention"] == 0.75
 
 
 # --- diffs and the CLI ------------------------------------------------------------------------

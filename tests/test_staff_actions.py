@@ -16,6 +16,7 @@ from qa.cli import main
 from qa.errors import InputError
 from qa.examples import EXAMPLES_FILE, read_examples
 from qa.live import LiveSearcher
+from qa.search import Searcher
 from qa.settings import SearchSettings
 from qa.staff_actions import StaffActions
 from qa.store import Store
@@ -63,20 +64,42 @@ def test_an_added_example_is_used_at_once_and_labelled(actions: StaffActions) ->
     assert len(read_examples(live.corpus_dir)) == 1
 
 
-def test_staff_are_told_when_the_example_cannot_lift_its_passage_over_the_threshold(
+def test_an_example_clears_its_passage_for_a_question_asked_almost_as_it_is(
     tiny_corpus: Path, tmp_path: Path
 ) -> None:
-    # An example changes the order, not abstention: under a threshold no passage clears, the
-    # passage ranks first by its example and is still not shown.
+    """Under a threshold no passage's own cosine clears, the passage is shown for its example
+    question (cosine 1 with it), and only for questions that come within example_match."""
     settings = replace(SETTINGS, abstain_threshold=0.99)
     live = LiveSearcher(tiny_corpus, tmp_path / "index", HashingEmbedder(dim=1024), settings)
     with Store(tmp_path / "qa.sqlite3") as store:
         actions = StaffActions(live, store)
         pid = _harvest_id(actions)
         done = actions.add_example(QUESTION, pid)
-    assert done["added"] and not done["shown"]
+    assert done["added"] and done["shown"]
     assert done["cosine"] is not None and done["cosine"] < done["threshold"] == 0.99
-    answer = live.search(QUESTION, with_candidates=True)
+    asked = live.search(f"{QUESTION.upper()}?")
+    assert not asked.abstained and [h.passage.passage_id for h in asked.hits] == [pid]
+    # hashed words: two of three words shared is a cosine of about 0.67, under 0.9
+    assert live.search("pollen nectar", with_candidates=True).abstained
+    # with example_match 1, only the very question: the word order changes nothing hashed
+    strict = Searcher(live.index, live.embedder, replace(settings, example_match=1.0))
+    assert strict.search("gathering pollen nectar").hits
+    assert strict.search("pollen nectar gathering honey").abstained
+
+
+def test_staff_are_told_when_the_example_does_not_lift_its_passage_for_their_question(
+    tiny_corpus: Path, tmp_path: Path
+) -> None:
+    """Written in other words than the question searched in the lab, the example reorders
+    candidates but does not clear the passage for that question: "shown" is false."""
+    settings = replace(SETTINGS, abstain_threshold=0.99)
+    live = LiveSearcher(tiny_corpus, tmp_path / "index", HashingEmbedder(dim=1024), settings)
+    with Store(tmp_path / "qa.sqlite3") as store:
+        actions = StaffActions(live, store)
+        pid = _harvest_id(actions)
+        done = actions.add_example(QUESTION, pid, labelled=("pollen nectar", []))
+    assert done["added"] and not done["shown"]
+    answer = live.search("pollen nectar", with_candidates=True)
     assert answer.abstained and answer.candidates[0].passage.passage_id == pid
 
 
