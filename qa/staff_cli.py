@@ -179,10 +179,11 @@ def add_example(
     from qa.errors import InputError
     from qa.examples import EXAMPLES_FILE, add_example, suggest_for
 
+    if evidence is None and passage_id is None:  # before the documents are read and split
+        raise InputError("say which passage answers: --passage ID or --evidence PHRASE")
     passages = corpus_passages(corpus_dir)
     if evidence is None:
-        if passage_id is None:
-            raise InputError("say which passage answers: --passage ID or --evidence PHRASE")
+        assert passage_id is not None  # for mypy: checked above
         try:
             evidence = suggest_for(passage_id, passages)
         except InputError as error:

@@ -149,3 +149,10 @@ def test_the_cli_refuses_a_bad_example(tiny_corpus: Path, args: list[str], says:
     out = CliRunner().invoke(main, ["staff", "add-example", *args, "--corpus", str(tiny_corpus)])
     assert out.exit_code == 2 and says in out.output
     assert not (tiny_corpus / EXAMPLES_FILE).exists()
+
+
+def test_the_cli_asks_for_the_passage_before_reading_the_documents(tiny_corpus: Path) -> None:
+    (tiny_corpus / "broken.txt").write_bytes(b"\xff\xfe not utf-8 \x80")
+    out = CliRunner().invoke(main, ["staff", "add-example", QUESTION, "--corpus", str(tiny_corpus)])
+    assert out.exit_code == 2 and "--passage ID or --evidence PHRASE" in out.output
+    assert "broken.txt" not in out.output
