@@ -2,15 +2,15 @@
 report, wired to :mod:`qa.lab` and :mod:`qa.staff_reports`. ``staff.py`` launches it behind a
 login; it is a separate app on its own port, never a tab of the visitors' page.
 
-Besides the page, five named API endpoints (behind the same login) let staff script it with
-``gradio_client``: ``/lab``, ``/label``, ``/add_example``, ``/export_labels`` and
-``/unanswered``. What each does is in :mod:`qa.staff_actions`, without the page.
+Besides the page, five named API endpoints (behind the same login, :mod:`qa.staff_api`) let
+staff script it with ``gradio_client``. What each does is in :mod:`qa.staff_actions`, without
+the page.
 """
 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from qa.lab import (
 from qa.lab_html import CSS, document_html, passage_html, summary_html, table_options
 from qa.live import LiveSearcher
 from qa.staff_actions import EXPORTS, StaffActions
+from qa.staff_api import ERROR_SECONDS, history_lines, register_api
 from qa.staff_reports import (
     GROUP_HEADERS,
     LABEL_HEADERS,
@@ -44,7 +45,6 @@ from qa.ui import STATIC, SecurityHeadersMiddleware, locked_down_launch
 
 NONE = "(none)"
 CHAT_K = ChatSettings().k  # passages a visitor is shown
-ERROR_SECONDS = 10  # an error toast fades, so errors do not pile up across tabs
 
 
 @dataclass
@@ -81,12 +81,6 @@ class StaffApp:
             css=CSS,
         )
         return str(url)
-
-
-def _history(text: str | list[str] | None) -> list[str]:
-    if isinstance(text, list):
-        return [h.strip() for h in text if isinstance(h, str) and h.strip()]
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
 def _write_export(name: str, text: str) -> str:
@@ -197,7 +191,7 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
 
         def on_search(q: str, hist: str, a: str, b: str, kk: float) -> tuple[Any, ...]:
             base = live.current  # both strategies on the same index, even across a swap
-            h, n = _history(hist), int(kk)
+            h, n = history_lines(hist), int(kk)
             try:
                 sum_a, rows_a = search(q, h, a, n, base)
                 sum_b, rows_b = search(q, h, b, n, base) if b != NONE else ({}, [])
@@ -378,51 +372,6 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
         )
         csv_raw.click(lambda t, n: on_csv(False, t, n), [threshold, limit], [csv_file], **private)
 
-        # --- the scripted API -----------------------------------------------------------------
-
-        def lab(
-            question: str, history: list[str] | None = None, strategy: str = "hybrid", k: int = 5
-        ) -> dict[str, Any]:
-            """Every candidate of one search: scores and ranks per retriever, the fused and
-            final ranks, whether it cleared the abstention threshold, and the effective query."""
-            try:
-                summary, rows = search(question, _history(history), strategy, int(k))
-            except InputError as error:
-                raise gr.Error(str(error), duration=ERROR_SECONDS) from error
-            return {"summary": summary, "candidates": [asdict(r) for r in rows]}
-
-        def label(
-            question: str, passage_id: str, relevant: bool, history: list[str] | None = None
-        ) -> dict[str, Any]:
-            """Label a passage of the current index relevant or not for a question."""
-            try:
-                return actions.label(question, _history(history), passage_id, bool(relevant))
-            except InputError as error:
-                raise gr.Error(str(error), duration=ERROR_SECONDS) from error
-
-        def add_example(
-            question: str, passage_id: str, evidence: str | None = None
-        ) -> dict[str, Any]:
-            """Add an example question (how visitors ask) for a passage of the current index,
-            placed by ``evidence``, a phrase of the passage (default: one no other passage
-            holds), and rebuild the index with it."""
-            try:
-                return actions.add_example(question, passage_id, evidence)
-            except (QAError, OSError) as error:
-                raise gr.Error(str(error), duration=ERROR_SECONDS) from error
-
-        def export_labels(format: str = "questions", all_versions: bool = False) -> str:
-            """The labels as a ``qa eval --questions`` file or as BEIR qrels (text)."""
-            try:
-                return actions.export_text(format, all_versions)[1]
-            except InputError as error:
-                raise gr.Error(str(error), duration=ERROR_SECONDS) from error
-
-        def unanswered(threshold: float = group_threshold, limit: int = 1000) -> list[Any]:
-            """What visitors asked that the corpus does not cover, grouped, newest first."""
-            return [asdict(g) for g in groups(threshold, limit)]
-
-        for endpoint in (lab, label, add_example, export_labels, unanswered):
-            gr.api(endpoint, api_name=endpoint.__name__)
+        register_api(actions, group_threshold)
     demo.queue(max_size=16, default_concurrency_limit=2, api_open=False)
     return StaffApp(demo, live, store)
