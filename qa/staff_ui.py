@@ -83,6 +83,23 @@ class StaffApp:
         return str(url)
 
 
+def added_message(done: dict[str, Any]) -> str:
+    """What the page says after :meth:`StaffActions.add_example` added an example, and why
+    the passage is still not shown for the question searched, when it is not."""
+    note = ""
+    if not done["shown"] and done["cosine"] is not None:
+        near = done["example_cosine"]
+        example = ("it is not among the candidates the examples are matched on" if near is None
+                   else f"with the closest example, {near:.2f}, under {done['example_match']:.2f}")
+        note = (f" **Still not shown for this question:** its cosine with the passage, "
+                f"{done['cosine']:.2f}, is under the threshold {done['threshold']:.2f}, and "
+                f"{example}: an example clears its passage only for questions asked almost as "
+                "it is written.")
+    return (f"Added line {done['line']} of `{done['file']}` and labelled the passage relevant. "
+            f"Now serving index `{done['index_version']}`: search again to see the example at "
+            f"work.{note}")
+
+
 def _write_export(name: str, text: str) -> str:
     folder = Path(tempfile.mkdtemp(prefix="qa-staff-"))
     path = folder / name
@@ -265,20 +282,7 @@ def build_staff_app(live: LiveSearcher, store: Store, *, group_threshold: float 
             if not done["added"]:
                 return (f"Already an example (line {done['line']} of `{done['file']}`); "
                         "labelled relevant.", labels_table(sc))
-            note = ""
-            if not done["shown"] and done["cosine"] is not None:
-                near = done["example_cosine"]
-                note = (f" **Still not shown for this question:** its cosine with the passage, "
-                        f"{done['cosine']:.2f}, is under the threshold {done['threshold']:.2f}, "
-                        f"and with the closest example, {near if near is None else f'{near:.2f}'}"
-                        f", under {done['example_match']:.2f}: an example clears its passage "
-                        "only for questions asked almost as it is written.")
-            return (
-                f"Added line {done['line']} of `{done['file']}` and labelled the passage "
-                f"relevant. Now serving index `{done['index_version']}`: search again to see "
-                f"the example at work.{note}",
-                labels_table(sc),
-            )
+            return added_message(done), labels_table(sc)
 
         def on_documents() -> tuple[Any, ...]:
             index = live.index

@@ -179,3 +179,16 @@ def test_python_staff_py_serves_behind_the_login(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_the_added_message_says_why_the_passage_is_still_hidden() -> None:
+    from qa.staff_ui import added_message
+
+    done = {"line": 3, "file": "c/.qa-examples.jsonl", "index_version": "v2", "shown": False,
+            "cosine": 0.18, "threshold": 0.22, "example_cosine": 0.71, "example_match": 0.9}
+    hidden = added_message(done)
+    assert "Added line 3" in hidden and "`v2`" in hidden
+    assert "0.18, is under the threshold 0.22" in hidden and "example, 0.71, under 0.90" in hidden
+    unmatched = added_message({**done, "example_cosine": None})
+    assert "None" not in unmatched and "not among the candidates" in unmatched
+    assert "Still not shown" not in added_message({**done, "shown": True})
