@@ -76,7 +76,8 @@ class Hit:
     offsets into the source text. ``cleared`` tells whether the passage passed the abstention
     threshold (its own cosine, or a question almost one of its examples). ``example`` is the
     passage's example question (:mod:`qa.examples`) closest to the query, where the second
-    stage scored one: why an example pulled the passage up.
+    stage scored one: why an example pulled the passage up; ``example_cosine`` is its cosine
+    with the query (the visitor's own words or the searched query, whichever is closer).
     """
 
     passage: Passage
@@ -87,6 +88,7 @@ class Hit:
     highlight: tuple[int, int] | None = None
     cleared: bool = True
     example: str | None = None
+    example_cosine: float | None = None
 
 
 @dataclass(frozen=True)

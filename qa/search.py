@@ -473,8 +473,7 @@ class Searcher:
         threshold = self.settings.abstain_threshold
         hits = []
         for rank, (row, score) in enumerate(order, start=1):
-            example = None
-            by_example = False
+            example = example_cosine = None
             scores = {"dense": cosine[row]}
             ranks = {}
             if row in dense_rank:
@@ -495,10 +494,7 @@ class Searcher:
                 if examples is not None and asked_sims is not None:
                     closest = examples.closest(asked_sims, row)
                     if closest is not None:
-                        example = closest[0].question
-                        # asked almost word for word as staff said this passage answers
-                        # (float32 cosines: the very question may come to 0.9999999)
-                        by_example = closest[1] >= self.settings.example_match - 1e-6
+                        example, example_cosine = closest[0].question, closest[1]
             hits.append(
                 Hit(
                     passage=passages[row],
@@ -506,8 +502,15 @@ class Searcher:
                     score=float(score),
                     scores=scores,
                     ranks=ranks,
-                    cleared=cosine[row] >= threshold or by_example,
+                    # or asked almost word for word as staff said this passage answers
+                    # (float32 cosines: the very question may come to 0.9999999)
+                    cleared=cosine[row] >= threshold
+                    or (
+                        example_cosine is not None
+                        and example_cosine >= self.settings.example_match - 1e-6
+                    ),
                     example=example,
+                    example_cosine=example_cosine,
                 )
             )
         return hits

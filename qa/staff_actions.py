@@ -131,16 +131,11 @@ class StaffActions:
         asked, history = labelled or (example.question, [])
         answer = self.live.search(asked, history=history, with_candidates=True)
         mine = next((h for h in answer.candidates if h.passage.passage_id == passage_id), None)
-        cosine = example_cosine = None
-        if mine is not None:
-            cosine = mine.scores["dense"]
-            if mine.example is not None:
-                example_cosine = max(mine.scores["example"], mine.scores["example_own"])
         return {
             "shown": any(h.passage.passage_id == passage_id for h in answer.hits),
-            "cosine": cosine,
+            "cosine": None if mine is None else mine.scores["dense"],
             "threshold": self.live.settings.abstain_threshold,
-            "example_cosine": example_cosine,
+            "example_cosine": None if mine is None else mine.example_cosine,
             "example_match": self.live.settings.example_match,
             "added": added,
             "file": str(self.live.corpus_dir / EXAMPLES_FILE),

@@ -77,6 +77,7 @@ def test_an_example_clears_its_passage_for_a_question_asked_almost_as_it_is(
         done = actions.add_example(QUESTION, pid)
     assert done["added"] and done["shown"]
     assert done["cosine"] is not None and done["cosine"] < done["threshold"] == 0.99
+    assert done["example_cosine"] == pytest.approx(1.0, abs=1e-5)
     asked = live.search(f"{QUESTION.upper()}?")
     assert not asked.abstained and [h.passage.passage_id for h in asked.hits] == [pid]
     # hashed words: two of three words shared is a cosine of about 0.67, under 0.9
@@ -99,6 +100,7 @@ def test_staff_are_told_when_the_example_does_not_lift_its_passage_for_their_que
         pid = _harvest_id(actions)
         done = actions.add_example(QUESTION, pid, labelled=("pollen nectar", []))
     assert done["added"] and not done["shown"]
+    assert done["example_cosine"] is not None and done["example_cosine"] < done["example_match"]
     answer = live.search("pollen nectar", with_candidates=True)
     assert answer.abstained and answer.candidates[0].passage.passage_id == pid
 
