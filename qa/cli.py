@@ -221,11 +221,14 @@ def search(
 
 
 @main.command()
-@click.option("--questions", "questions_file", required=True,
+@click.option("--questions", "questions_files", required=True, multiple=True,
               type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="Question set (JSONL, as for `qa eval --questions`).")
-@click.option("--split", default="calibration", show_default=True, type=click.Choice(SPLITS),
-              help="The split whose questions the model learns from.")
+              help="Question set (JSONL, as for `qa eval --questions`); repeat for several.")
+@click.option("--split", "splits", default=("calibration",), show_default=True, multiple=True,
+              type=click.Choice(SPLITS),
+              help="A split whose questions the model learns from; repeat for several.")
+@click.option("--examples/--no-examples", default=True, show_default=True,
+              help="Also learn from the corpus's example questions (.qa-examples.jsonl).")
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Folder to save the adapted model in.")
 @click.option("--epochs", type=click.IntRange(1, 100), default=4, show_default=True)
@@ -238,9 +241,11 @@ def search(
 @corpus_option
 @index_option
 @translate_errors
-def adapt(questions_file: Path, split: str, out_dir: Path, epochs: int, learning_rate: float,
-          seed: int, folds: int, corpus_dir: Path, index_dir: Path) -> None:
-    """Fine-tune the bundled model on a split of labelled questions about this corpus.
+def adapt(questions_files: tuple[Path, ...], splits: tuple[str, ...], examples: bool,
+          out_dir: Path, epochs: int, learning_rate: float, seed: int, folds: int,
+          corpus_dir: Path, index_dir: Path) -> None:
+    """Fine-tune the bundled model on labelled questions about this corpus (and its example
+    questions).
 
     Opt-in (README, "Adapting the model"): it ranks better on questions it never saw. With
     --folds, the abstention threshold, and whether a question that names no subject is read as
@@ -254,17 +259,21 @@ def adapt(questions_file: Path, split: str, out_dir: Path, epochs: int, learning
     if _command_model() is not None:
         raise click.UsageError("qa adapt always starts from the bundled model: leave out "
                                "qa --model (and QA_MODEL)")
-    questions = load_questions(questions_file)  # refuse a bad file before loading the model
-    settings = AdaptSettings(epochs=epochs, learning_rate=learning_rate, seed=seed, folds=folds)
+    # refuse a bad file before loading the model
+    questions = [q for path in questions_files for q in load_questions(path)]
+    settings = AdaptSettings(epochs=epochs, learning_rate=learning_rate, seed=seed, folds=folds,
+                             corpus_examples=examples)
     searcher = open_searcher(
         corpus_dir, index_dir, embedder=default_embedder(), progress=True, say=_say
     )
-    about = adapt_model(searcher, questions, out_dir, split=split, settings=settings,
-                        source=str(questions_file), progress=True)
+    about = adapt_model(searcher, questions, out_dir, split=splits, settings=settings,
+                        source=" ".join(map(str, questions_files)), progress=True)
     click.echo(
         f"Adapted the model on {about['examples']} queries and {about['off_topic']} off-topic "
-        f"questions of the {split} split in {about['seconds']:.0f} s into {out_dir}; use it "
-        f"with qa --model {out_dir} ... --index <a folder of its own>"
+        f"questions of the {' and '.join(about['split'])} split"
+        f"{', with the corpus example questions,' if examples else ''} in "
+        f"{about['seconds']:.0f} s into {out_dir}; use it with qa --model {out_dir} ... "
+        f"--index <a folder of its own>"
     )
     calibration = about["calibration"]
     if calibration:

@@ -17,6 +17,7 @@ from qa.adapt import (
     choose_calibration,
     model_embedder,
     model_search_settings,
+    training_examples,
 )
 from qa.cli import main
 from qa.embedders import HashingEmbedder, SentenceTransformerEmbedder
@@ -144,6 +145,34 @@ def test_the_command_refuses_an_unknown_split_before_loading_anything(
     assert not (tmp_path / "index").exists()
     result = CliRunner().invoke(main, args)  # calibration is the default split; none is there
     assert result.exit_code == 2 and "nothing to adapt" in result.output
+
+
+def test_several_splits_and_the_corpus_examples_are_taught(
+    tiny_corpus: Path, tmp_path: Path
+) -> None:
+    example = {"question": "what stops a bike", "evidence": "Worn pads squeal"}
+    (tiny_corpus / ".qa-examples.jsonl").write_text(json.dumps(example) + "\n", encoding="utf-8")
+    embedder = HashingEmbedder(1024)
+    index = build_index(tiny_corpus, tmp_path / "index", embedder)
+    searcher = Searcher(index, embedder, SearchSettings())
+    questions = _questions("calibration")[:2] + _questions("holdout")[2:]
+    one, _ = training_examples(searcher, questions, "calibration")
+    assert [e.query for e in one] == [TAUGHT[0][0], TAUGHT[1][0]]
+    both, off_topic = training_examples(searcher, questions, ["calibration", "holdout"])
+    assert [e.query for e in both] == [q for q, _ in TAUGHT]
+    assert off_topic == OFF_TOPIC  # the holdout split's off-topic questions too
+    taught, _ = training_examples(searcher, questions, "calibration", corpus_examples=True)
+    assert [e.query for e in taught] == [TAUGHT[0][0], TAUGHT[1][0], example["question"]]
+    (row,) = taught[-1].positives  # the passage the example was placed on
+    assert "Worn pads squeal" in index.passages[row].text
+    with pytest.raises(InputError, match="at least one split"):
+        training_examples(searcher, questions, [])
+
+
+def test_question_ids_repeated_across_files_are_refused_for_folds(tiny_searcher: Searcher) -> None:
+    twice = _questions() + _questions()[:1]
+    with pytest.raises(InputError, match="repeat across the question files: t0"):
+        adapt_model(tiny_searcher, twice, Path("unused"), settings=AdaptSettings(folds=2))
 
 
 def _margins(embedder: SentenceTransformerEmbedder, searcher: Searcher) -> np.ndarray:
