@@ -13,6 +13,8 @@ Flags and environment variables (flags win), the same folders as ``app.py``:
     --corpus   QA_CORPUS       folder of .txt/.md documents (default corpus/)
     --index    QA_INDEX        folder of the built index (default index/)
     --data     QA_DATA         folder of the feedback store (default data/)
+    --model    QA_MODEL        a model made by ``qa adapt``, as the visitors' app serves it
+                               (``make run`` serves models/adapted with index-adapted/)
 """
 
 from __future__ import annotations
@@ -64,6 +66,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--corpus", type=Path, default=Path(env("QA_CORPUS", "corpus")))
     parser.add_argument("--index", type=Path, default=Path(env("QA_INDEX", "index")))
     parser.add_argument("--data", type=Path, default=Path(env("QA_DATA", "data")))
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=Path(env("QA_MODEL")) if env("QA_MODEL") else None,
+        help="a model made by `qa adapt` instead of the bundled one (with an --index of its own)",
+    )
     return parser.parse_args(argv)
 
 
@@ -75,10 +83,11 @@ def create_app(
     say: Any = print,
 ) -> StaffApp:
     """Open the visitors' index (building it if needed) and the feedback store, and build the
-    staff view over them. ``settings`` default to the visitors' app's (the corpus's calibrated
-    settings, see qa.api.corpus_search_settings)."""
+    staff view over them. The model (``args.model``, the bundled one when None) and ``settings``
+    default to the visitors' app's (the corpus's calibrated settings, see
+    qa.api.corpus_search_settings, with an adapted model's calibration)."""
+    from qa.adapt import model_embedder, model_search_settings
     from qa.api import corpus_search_settings, corpus_settings_for
-    from qa.embedders import default_embedder
     from qa.live import LiveSearcher
     from qa.staff_ui import build_staff_app
     from qa.store import Store
@@ -86,8 +95,8 @@ def create_app(
     live = LiveSearcher(
         args.corpus,
         args.index,
-        embedder or default_embedder(),
-        settings or corpus_search_settings(args.corpus),
+        embedder or model_embedder(args.model),
+        settings or model_search_settings(corpus_search_settings(args.corpus), args.model),
         corpus_settings=corpus_settings_for(args.corpus),
         say=say,
     )

@@ -170,7 +170,7 @@ def staff_serving(tmp: Path, login: tuple[str, str] = STAFF_LOGIN) -> Iterator[s
     import staff
 
     args = argparse.Namespace(corpus=write_corpus(tmp / "corpus"), index=tmp / "index",
-                              data=tmp / "data")
+                              data=tmp / "data", model=None)
     app = staff.create_app(
         args,
         embedder=HashingEmbedder(),

@@ -192,3 +192,15 @@ def test_the_added_message_says_why_the_passage_is_still_hidden() -> None:
     unmatched = added_message({**done, "example_cosine": None})
     assert "None" not in unmatched and "not among the candidates" in unmatched
     assert "Still not shown" not in added_message({**done, "shown": True})
+
+
+def test_the_staff_view_takes_the_visitors_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``make run`` serves an adapted model: the staff view must search with the same one."""
+    sys.path.insert(0, str(ROOT))
+    import staff
+
+    monkeypatch.delenv("QA_MODEL", raising=False)
+    assert staff.parse_args([]).model is None  # the bundled model
+    monkeypatch.setenv("QA_MODEL", "models/adapted")
+    assert staff.parse_args([]).model == Path("models/adapted")
+    assert staff.parse_args(["--model", "other"]).model == Path("other")  # the flag wins
