@@ -31,6 +31,11 @@ prompted), near-domain 0.10.
 tests/data/fresh2.jsonl (thirteenth session), written blind before that session's fixes and run
 once on the frozen engine: hit@1 0.750, hit@3 0.883 by the writer's phrases, 0.783 and 0.917
 with the pooled ones; false abstention 0.033; off-topic abstained 1.00, near-domain 0.10.
+Both sets are training data of the adapted model since the fourteenth session (split
+"calibration"); the bundled model tested here never learned from them.
+
+tests/data/fresh3.jsonl (fourteenth session), written blind and run once on the frozen engine:
+hit@1 0.900, hit@3 0.950 with this model (the adapted one: tests/test_quality_adapted.py).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from quality_support import shortfalls
 
 from qa.api import open_searcher
 from qa.learn import fit_weights
@@ -164,7 +170,7 @@ def fresh(searcher):  # type: ignore[no-untyped-def]
 
 
 def test_the_fresh_blind_set_holds_its_floor(fresh) -> None:  # type: ignore[no-untyped-def]
-    blind = fresh["summary"]["test"]
+    blind = fresh["summary"]["all"]  # split "calibration" since the adapted model learns from it
     assert blind["answerable"] == 60
     assert blind["hit@1"] >= 0.83
     assert blind["hit@3"] >= 0.90
@@ -179,10 +185,23 @@ def fresh2(searcher):  # type: ignore[no-untyped-def]
 
 
 def test_the_second_fresh_blind_set_holds_its_floor(fresh2) -> None:  # type: ignore[no-untyped-def]
-    blind = fresh2["summary"]["test"]
+    blind = fresh2["summary"]["all"]  # split "calibration" since the adapted model learns from it
     assert (blind["answerable"], blind["off_topic"], blind["near_domain"]) == (60, 10, 10)
-    # measured with the pooled phrases: 0.783, 0.917 (47 and 55 of 60); two answers may go
+    # measured with the pooled phrases: 0.783, 0.917 (47 and 55 of 60); 0.800, 0.933 since
+    # example_match 0.8 (fourteenth session, "is one infusion enough"); two answers may go
     assert blind["hit@1"] >= 0.75
     assert blind["hit@3"] >= 0.88
     assert blind["false_abstention"] <= 0.05  # 2 of 60
     assert blind["off_topic_abstained"] >= 0.9  # 10 of 10
+
+
+@pytest.fixture(scope="module")
+def fresh3(searcher):  # type: ignore[no-untyped-def]
+    return evaluate_questions(searcher, load_questions(ROOT / "tests/data/fresh3.jsonl"))
+
+
+def test_the_fourth_blind_set_holds_its_floor(fresh3) -> None:  # type: ignore[no-untyped-def]
+    """The bundled model on the set written blind for the fourteenth session, run once."""
+    # run once: 0.900 and 0.950 (54 and 57 of 60), 0.917 and 0.967 with the pooled phrases the
+    # file holds; one answerable question abstained on
+    assert shortfalls(fresh3["summary"]["test"], counts=(60, 10, 10), hit1=0.85, hit3=0.92) == []

@@ -1,0 +1,32 @@
+"""Floors on a question set's summary (:func:`qa.questions.evaluate_questions`), shared by the
+bundled model's and the served model's quality tests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def shortfalls(
+    summary: Mapping[str, Any],
+    *,
+    counts: tuple[int, int, int],
+    hit1: float,
+    hit3: float,
+    false_abstention: float = 0.05,
+    off_topic: float = 0.9,
+) -> list[str]:
+    """What in ``summary`` falls below its floor (an empty list when nothing does); ``counts``
+    are the answerable, off-topic and near-domain questions the set must hold."""
+    found = []
+    held = (summary["answerable"], summary["off_topic"], summary["near_domain"])
+    if held != counts:
+        found.append(f"answerable, off-topic, near-domain questions: {held}, not {counts}")
+    for name, value, floor in (("hit@1", summary["hit@1"], hit1),
+                               ("hit@3", summary["hit@3"], hit3),
+                               ("off-topic abstained", summary["off_topic_abstained"], off_topic)):
+        if value < floor:
+            found.append(f"{name} {value:.3f} under {floor}")
+    if summary["false_abstention"] > false_abstention:
+        found.append(f"false abstention {summary['false_abstention']:.3f} over {false_abstention}")
+    return found
