@@ -147,9 +147,12 @@ def test_questions_naming_no_subject_are_answered_and_off_topic_ones_are_not(
     assert searcher.subject() == "ketamine"
     rows = {row["id"]: row for row in report["per_question"]}
     for qid in ("a104", "s121"):  # "how is it given", "can you get hooked on it? ..."
-        assert rows[qid]["read_as_subject"] == "ketamine"
         assert rows[qid]["first_relevant_rank"] is not None
         assert rows[qid]["first_relevant_rank"] <= 3
+    assert rows["a104"]["read_as_subject"] == "ketamine"
+    # s121 comes within 0.81 of the example question "can you get hooked on it": since
+    # example_match 0.8 (fourteenth session) that clears its passage before any reading
+    assert rows["s121"]["read_as_subject"] is None
     plain = replace(searcher.settings, read_as_subject=False)
     alone = Searcher(searcher.index, searcher.embedder, plain).search("how is it given")
     assert alone.abstained  # what answers it is the reading
