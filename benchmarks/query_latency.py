@@ -65,6 +65,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--k", type=int, default=5, help="passages returned per question")
     parser.add_argument("--quick", action="store_true", help="12 questions, 24 timings per mode")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument(
+        "--model", type=Path, help="a model made by `qa adapt` for the engine, as `make run` "
+        "serves models/adapted (the baseline keeps the bundled model)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.min_queries = min(args.min_queries, 24)
@@ -133,7 +137,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     import faiss
     from sentence_transformers import SentenceTransformer
 
-    from qa.embedders import SentenceTransformerEmbedder, bundled_model_path
+    from qa.adapt import model_embedder
+    from qa.embedders import bundled_model_path
     from qa.index import build_index
     from qa.search import Searcher
     from qa.settings import SearchSettings
@@ -142,7 +147,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     questions = read_questions(args.questions)
     if args.quick:
         questions = questions[:12]
-    embedder = SentenceTransformerEmbedder()
+    embedder = model_embedder(args.model)
     embedder.warm_up()
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
         started = time.perf_counter()
@@ -197,6 +202,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "faiss_threads": faiss.omp_get_max_threads(),
         "corpus": str(args.corpus),
+        "model": str(args.model) if args.model else "bundled",
         "passages": len(index.passages),
         "questions": len(questions),
         "rounds": rounds,
