@@ -247,10 +247,10 @@ def adapt(questions_files: tuple[Path, ...], splits: tuple[str, ...], examples: 
     """Fine-tune the bundled model on labelled questions about this corpus (and its example
     questions).
 
-    Opt-in (README, "Adapting the model"): it ranks better on questions it never saw. With
-    --folds, the abstention threshold, and whether a question that names no subject is read as
-    about the corpus's, are calibrated out of fold and served with the model. Use it with
-    `qa --model OUT ... --index OTHER_DIR`."""
+    `make model` trains the model `make run` serves this way (README, "The adapted model"): it
+    ranks better on questions it never saw. With --folds, the abstention threshold, and whether
+    a question that names no subject is read as about the corpus's, are calibrated out of fold
+    and served with the model. Use it with `qa --model OUT ... --index OTHER_DIR`."""
     from qa.adapt import AdaptSettings, adapt_model
     from qa.api import open_searcher
     from qa.embedders import default_embedder

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import qa.adapt
 import qa.embedders
 from qa.adapt import (
     ABOUT,
@@ -173,6 +174,38 @@ def test_question_ids_repeated_across_files_are_refused_for_folds(tiny_searcher:
     twice = _questions() + _questions()[:1]
     with pytest.raises(InputError, match="repeat across the question files: t0"):
         adapt_model(tiny_searcher, twice, Path("unused"), settings=AdaptSettings(folds=2))
+
+
+class _Weights:
+    """Stands in for a trained model: its save writes weights, or fails halfway through."""
+
+    def __init__(self, text: str, fail: bool = False) -> None:
+        self.text, self.fail = text, fail
+
+    def save(self, folder: str) -> None:
+        (Path(folder) / "model.safetensors").write_text(self.text, encoding="utf-8")
+        if self.fail:
+            raise KeyboardInterrupt  # killed while writing
+
+
+def test_a_save_killed_halfway_leaves_the_previous_model_whole(
+    tiny_searcher: Searcher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "models" / "adapted"
+    settings = AdaptSettings(folds=0)
+    monkeypatch.setattr(qa.adapt, "_train", lambda *args, **kwargs: _Weights("first"))
+    first = adapt_model(tiny_searcher, _questions(), out, settings=settings)
+    assert (out / "model.safetensors").read_text(encoding="utf-8") == "first"
+    monkeypatch.setattr(qa.adapt, "_train", lambda *args, **kwargs: _Weights("second", True))
+    with pytest.raises(KeyboardInterrupt):
+        adapt_model(tiny_searcher, _questions(), out, settings=AdaptSettings(folds=0, epochs=2))
+    assert (out / "model.safetensors").read_text(encoding="utf-8") == "first"
+    assert json.loads((out / ABOUT).read_text(encoding="utf-8")) == first
+    monkeypatch.setattr(qa.adapt, "_train", lambda *args, **kwargs: _Weights("third"))
+    third = adapt_model(tiny_searcher, _questions(), out, settings=AdaptSettings(folds=0, epochs=2))
+    assert (out / "model.safetensors").read_text(encoding="utf-8") == "third"
+    assert json.loads((out / ABOUT).read_text(encoding="utf-8")) == third != first
+    assert [p.name for p in out.parent.iterdir()] == ["adapted"]  # nothing staged is left
 
 
 def _margins(embedder: SentenceTransformerEmbedder, searcher: Searcher) -> np.ndarray:
