@@ -43,7 +43,7 @@ test: setup chromium model
 	$(PY) -m pytest
 
 lint: setup
-	$(VENV)/bin/ruff check qa app.py tests benchmarks
+	$(VENV)/bin/ruff check qa app.py staff.py tests benchmarks
 	$(VENV)/bin/mypy qa
 
 clean:

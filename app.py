@@ -78,8 +78,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def create_app(args: argparse.Namespace, *, say: Any = print) -> ChatApp:
     """Open (building or rebuilding as needed) the index, warm the model, open the store and
     build the chat. Progress goes to the terminal."""
-    from qa.adapt import model_embedder, model_search_settings
-    from qa.api import corpus_search_settings, corpus_settings_for
+    from qa.adapt import model_embedder, served_search_settings
+    from qa.api import corpus_settings_for
     from qa.live import LiveSearcher
     from qa.store import Store
     from qa.ui import build_app
@@ -88,7 +88,7 @@ def create_app(args: argparse.Namespace, *, say: Any = print) -> ChatApp:
         args.corpus,
         args.index,
         model_embedder(args.model),
-        model_search_settings(corpus_search_settings(args.corpus), args.model),
+        served_search_settings(args.corpus, args.model),
         corpus_settings=corpus_settings_for(args.corpus),
         progress=True,
         say=say,

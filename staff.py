@@ -84,10 +84,9 @@ def create_app(
 ) -> StaffApp:
     """Open the visitors' index (building it if needed) and the feedback store, and build the
     staff view over them. The model (``args.model``, the bundled one when None) and ``settings``
-    default to the visitors' app's (the corpus's calibrated settings, see
-    qa.api.corpus_search_settings, with an adapted model's calibration)."""
-    from qa.adapt import model_embedder, model_search_settings
-    from qa.api import corpus_search_settings, corpus_settings_for
+    default to the visitors' app's (qa.adapt.served_search_settings)."""
+    from qa.adapt import model_embedder, served_search_settings
+    from qa.api import corpus_settings_for
     from qa.live import LiveSearcher
     from qa.staff_ui import build_staff_app
     from qa.store import Store
@@ -96,7 +95,7 @@ def create_app(
         args.corpus,
         args.index,
         embedder or model_embedder(args.model),
-        settings or model_search_settings(corpus_search_settings(args.corpus), args.model),
+        settings or served_search_settings(args.corpus, args.model),
         corpus_settings=corpus_settings_for(args.corpus),
         say=say,
     )

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa import embedders
+from qa.api import corpus_search_settings
 from qa.embedders import MINILM_NAME, SentenceTransformerEmbedder, bundled_model_path
 from qa.errors import InputError
 from qa.index import CorpusIndex, embed_passages
@@ -388,6 +389,13 @@ def model_search_settings(settings: SearchSettings, model_dir: Path | str | None
         abstain_threshold=float(calibration["abstain_threshold"]),
         read_as_subject=bool(calibration["read_as_subject"]),
     )
+
+
+def served_search_settings(corpus_dir: Path | str, model_dir: Path | str | None) -> SearchSettings:
+    """The settings a corpus is searched with under a model: the corpus's own
+    (:func:`qa.api.corpus_search_settings`) with the model's calibration. The CLI, the
+    visitors' app and the staff view all take them from here, so staff see what visitors get."""
+    return model_search_settings(corpus_search_settings(corpus_dir), model_dir)
 
 
 def read_about(folder: Path) -> dict[str, Any]:

@@ -99,10 +99,9 @@ def command_embedder() -> SentenceTransformerEmbedder:
 def command_settings(corpus_dir: Path) -> SearchSettings:
     """The search settings a command runs with: the corpus's, with the abstention calibrated
     for the model ``qa --model`` names, if ``qa adapt`` calibrated it."""
-    from qa.adapt import model_search_settings
-    from qa.api import corpus_search_settings
+    from qa.adapt import served_search_settings
 
-    return model_search_settings(corpus_search_settings(corpus_dir), _command_model())
+    return served_search_settings(corpus_dir, _command_model())
 
 
 def _command_model() -> Path | None:

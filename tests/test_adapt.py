@@ -18,8 +18,10 @@ from qa.adapt import (
     choose_calibration,
     model_embedder,
     model_search_settings,
+    served_search_settings,
     training_examples,
 )
+from qa.api import corpus_search_settings, update_corpus_search_settings
 from qa.cli import main
 from qa.embedders import HashingEmbedder, SentenceTransformerEmbedder
 from qa.errors import IndexMismatchError, InputError
@@ -112,6 +114,20 @@ def test_a_calibrated_model_brings_its_threshold_and_reading(tmp_path: Path) -> 
     (tmp_path / ABOUT).write_text(json.dumps(about), encoding="utf-8")
     with pytest.raises(InputError, match="unreadable"):
         model_search_settings(settings, tmp_path)
+
+
+def test_a_corpus_is_served_with_its_settings_and_the_model_s_calibration(tmp_path: Path) -> None:
+    corpus, model = tmp_path / "corpus", tmp_path / "model"
+    corpus.mkdir()
+    model.mkdir()
+    update_corpus_search_settings(corpus, {"fusion": "convex", "abstain_threshold": 0.22})
+    assert served_search_settings(corpus, None) == corpus_search_settings(corpus)
+    calibration = {"abstain_threshold": 0.3, "read_as_subject": False}
+    about = {"digest": "abc", "calibration": calibration}
+    (model / ABOUT).write_text(json.dumps(about), encoding="utf-8")
+    served = served_search_settings(corpus, model)
+    assert (served.fusion, served.abstain_threshold, served.read_as_subject) == (
+        "convex", 0.3, False)
 
 
 def test_adapting_starts_from_the_bundled_model_only(tmp_path: Path) -> None:

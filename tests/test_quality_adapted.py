@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from quality_support import shortfalls
 
-from qa.adapt import ABOUT, model_embedder, model_search_settings
-from qa.api import corpus_search_settings, open_searcher
+from qa.adapt import ABOUT, model_embedder, served_search_settings
+from qa.api import open_searcher
 from qa.questions import evaluate_questions, load_questions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +46,7 @@ def searcher(about, tmp_path_factory):  # type: ignore[no-untyped-def]
         ROOT / "corpus",
         tmp_path_factory.mktemp("adapted") / "index",
         embedder=model_embedder(MODEL),
-        search_settings=model_search_settings(corpus_search_settings(ROOT / "corpus"), MODEL),
+        search_settings=served_search_settings(ROOT / "corpus", MODEL),
     )
 
 
