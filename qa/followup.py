@@ -46,7 +46,8 @@ _ANAPHORA = frozenset(
 # Openings that only make sense as a continuation.
 _CONTINUATION = re.compile(
     r"^\s*(?:and|but|also|so|then|what about|how about|what if|and what about|same for|"
-    r"what else|anything else|any other|tell me more|more about|why( not)?\??$|how come|"
+    r"what else|anything else|anything (?:besides|but|other than|apart from)|besides|apart from|"
+    r"other than|any other|tell me more|more about|why( not)?\??$|how come|"
     r"really|ok(?:ay)?|and for|for)\b",
     re.IGNORECASE,
 )

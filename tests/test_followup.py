@@ -39,6 +39,9 @@ SIDE_EFFECTS = "What are the side effects of ketamine?"
         "for example?",
         "which conditions?",
         "which kinds of pain?",
+        # "anything besides X?" asks for more than the answer before gave
+        "anything besides mental health stuff?",
+        "besides depression?",
     ],
 )
 def test_questions_that_lean_on_an_earlier_turn(question: str) -> None:
