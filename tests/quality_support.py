@@ -4,7 +4,13 @@ bundled model's and the served model's quality tests."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+from qa.questions import evaluate_questions, load_questions
+from qa.search import Searcher
+
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def shortfalls(
@@ -30,3 +36,13 @@ def shortfalls(
     if summary["false_abstention"] > false_abstention:
         found.append(f"false abstention {summary['false_abstention']:.3f} over {false_abstention}")
     return found
+
+
+def set_shortfalls(
+    searcher: Searcher, name: str, floors: tuple[tuple[int, int, int], float, float]
+) -> list[str]:
+    """:func:`shortfalls` of the test split of ``tests/data/<name>`` as ``searcher`` answers it;
+    ``floors``: the question counts, hit@1 and hit@3."""
+    counts, hit1, hit3 = floors
+    report = evaluate_questions(searcher, load_questions(DATA / name))
+    return shortfalls(report["summary"]["test"], counts=counts, hit1=hit1, hit3=hit3)
