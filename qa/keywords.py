@@ -40,7 +40,7 @@ _CHATTER = frozenset([
     "toward", "whether", "either", "neither", "else", "etc", "never", "anybody", "everybody",
     "nobody", "somewhere", "anywhere", "everywhere", "sometimes", "often", "always", "around",
     "across", "lately", "soon", "yet", "again", "anymore", "ngl", "tbh", "idk", "imo", "btw",
-    "pls", "plz",
+    "pls", "plz", "ask", "asks", "asked", "asking", "wonder", "wondering", "wondered",
 ])
 # fmt: on
 #: Endings of a strong verb's participle, which the stemmer keeps: "given", "known", "taken".
@@ -147,6 +147,11 @@ class KeywordIndex:
         they give it to you" names no topic and is."""
         words = self._topic_words(text)
         return not words or len(self._unknown(words)) < len(words)
+
+    def names_topic(self, text: str) -> bool:
+        """Whether ``text`` has a word that could name a topic (see :meth:`unknown_words`):
+        "what about teenagers?" has, "ok how do they give it to you" has not."""
+        return bool(self._topic_words(text))
 
     def unknown_words(self, text: str) -> tuple[str, ...]:
         """The words of ``text`` the corpus never uses, as written, first occurrence each:

@@ -179,7 +179,17 @@ class Searcher:
         # Both go through the model in one call (a second call nearly doubled a follow-up's cost).
         resolved = [i for i, (a, b) in enumerate(zip(cleaned, effective, strict=True)) if a != b]
         resolved_set = set(resolved)
-        texts = [*effective, *(cleaned[i] for i in resolved)]
+        # A follow-up that opens a topic of its own ("and how do i bake bread?") is also read,
+        # on its own words, as a question about the corpus's subject (_read_on_own), in the
+        # same forward pass.
+        subject = self.subject()
+        keywords = self.index.keywords
+        probed = [i for i in resolved if subject and keywords.names_topic(new_topic(cleaned[i]))]
+        texts = [
+            *effective,
+            *(cleaned[i] for i in resolved),
+            *(f"{subject} {cleaned[i]}" for i in probed),
+        ]
         # Token vectors (same forward pass), with their weights in MaxSim, feed the second
         # stage and the highlight: the resolved question's, the visitor's own words', and both.
         qtokens: list[QueryTokens | None] = [None] * len(typed)
@@ -206,11 +216,14 @@ class Searcher:
         else:
             encoded = self.embedder.encode(texts, "query")
         qvecs = encoded[: len(effective)]
+        own_encoded = encoded[len(effective) : len(effective) + len(resolved)]
+        on_own = self._read_on_own(encoded[len(effective) + len(resolved) :])
+        about_subject = dict(zip(probed, on_own, strict=True))
         focus = qvecs.copy()
         own = qvecs.copy()  # the visitor's own words, for the second stage's "_own" features
         if resolved:
-            focus[resolved] += encoded[len(effective) :]
-            own[resolved] = encoded[len(effective) :]
+            focus[resolved] += own_encoded
+            own[resolved] = own_encoded
         searched, keyword_texts = qvecs, list(effective)
         emphasised = set(resolved) if s.emphasise_followups else set()
         if emphasised:
@@ -250,11 +263,13 @@ class Searcher:
                 own=own_words,
                 asked=(qvecs[i], own[i]),
             )
-            # "what about for teenagers?" after "is it safe?" is searched with the earlier
-            # question, whose passages would then read as an answer about teenagers: when the
-            # corpus never names the new topic, the answer is "not covered".
+            # "and how do i bake bread?" after "is ketamine safe?" is searched with the earlier
+            # question, whose passages would then read as an answer about bread. A follow-up
+            # that opens a topic of its own is "not covered" unless its own words, read as a
+            # question about the corpus's subject, would be answered; in a corpus without a
+            # subject, unless the corpus names a word of the new topic (README, Follow-ups).
             topic = new_topic(cleaned[i]) if effective[i] != cleaned[i] else ""
-            covered = not topic or self.index.keywords.covers(topic)
+            covered = not topic or about_subject.get(i, keywords.covers(topic))
             answer = self._answer(
                 typed[i],
                 effective[i],
@@ -326,6 +341,21 @@ class Searcher:
         rows = [self._row_of[hit.passage.passage_id] for hit in answer.candidates]
         cosines = [hit.scores["dense"] for hit in answer.candidates]
         return max((c - float(alone[r]) for c, r in zip(cosines, rows, strict=True)), default=-2.0)
+
+    def _read_on_own(self, readings: np.ndarray) -> list[bool]:
+        """Whether each follow-up's own words, read as a question about the subject (vectors
+        of "SUBJECT QUESTION"), pass the test a question naming no subject must pass
+        (:meth:`_read_as_subject`): a passage clears the threshold, and the reading comes at
+        least ``subject_lift`` closer to some passage than the subject alone does."""
+        if not len(readings):
+            return []
+        s = self.settings
+        cosines = readings @ self.index.dense.vectors.T
+        gains = cosines - self._subject_cosines()
+        return [
+            bool(c.max() >= s.abstain_threshold and g.max() >= s.subject_lift)
+            for c, g in zip(cosines, gains, strict=True)
+        ]
 
     def subject(self) -> str:
         """The corpus's subject questions are read as being about, or "" when that is off."""

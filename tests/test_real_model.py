@@ -52,6 +52,44 @@ def test_a_followup_with_its_own_topic_finds_that_topic(real_searcher: Searcher)
     assert "dissociation, dizziness, and nausea" in answer.citations[0].text
 
 
+@pytest.mark.parametrize(
+    ("earlier", "followup"),
+    [
+        ("is ketamine safe", "and how do i get my sourdough starter to actually rise"),
+        ("does ketamine help chronic pain", "ok and how tight should i string my tennis racket"),
+        ("how does ketamine work", "other than that can u help with my algebra homework"),
+    ],
+)
+def test_a_followup_opening_an_off_topic_subject_is_not_covered(
+    real_searcher: Searcher, earlier: str, followup: str
+) -> None:
+    # Each names a word the articles use ("actually", "help", "tight"...), which once let the
+    # earlier question's passages answer it; read on its own words as a question about
+    # ketamine, it comes no closer to a passage than "ketamine" alone does.
+    answer = real_searcher.search(followup, history=[earlier])
+    assert answer.effective_query != followup  # still read as a follow-up, and shown so
+    assert answer.abstained and not answer.citations
+
+
+@pytest.mark.parametrize(
+    ("earlier", "followup", "evidence"),
+    [
+        ("can ketamine help people with addiction", "but cant you get hooked on it too",
+         "dependency"),
+        ("is ketamine therapy legit", "then why do ppl judge it so much", "stigma"),
+    ],
+)
+def test_a_followup_whose_new_word_the_articles_never_use_is_still_answered(
+    real_searcher: Searcher, earlier: str, followup: str, evidence: str
+) -> None:
+    # "hooked" and "judge" are not in the articles; the follow-up was once "not covered".
+    answer = real_searcher.search(followup, history=[earlier])
+    assert not answer.abstained
+    assert any(evidence in c.text.lower() for c in answer.citations[:3]), [
+        c.text for c in answer.citations[:3]
+    ]
+
+
 def test_a_short_misspelt_question_is_answered_not_abstained_on(real_searcher: Searcher) -> None:
     # The model reads "efects" as word pieces: 0.18 cosine, under the abstention threshold.
     # (Read as a question about ketamine it is answered too: the subject reading is off here.)
