@@ -10,7 +10,7 @@ setup: $(VENV)/.installed
 # The model served: all-MiniLM-L6-v2 fine-tuned on the labelled questions that have been read
 # (calibration and holdout) and the corpus's example questions (README, "The adapted model";
 # about 10 minutes on 2 cores, once: rebuilt only when its inputs change). The test split of
-# tests/data/questions.jsonl, tests/data/fresh3.jsonl and fresh4.jsonl stay out: they measure it.
+# tests/data/questions.jsonl and tests/data/fresh3.jsonl to fresh5.jsonl stay out: they measure it.
 MODEL := models/adapted
 TRAIN := tests/data/questions.jsonl tests/data/fresh.jsonl tests/data/fresh2.jsonl
 model: $(MODEL)/qa-adapted.json
