@@ -15,9 +15,10 @@ trained then:
     fresh5       0.933  0.950  1.00 (15)            0.017
 
 against 0.753 / 0.922, 1.00, 0.013; 0.900 / 0.950, 1.00, 0.017; 0.833 / 0.900, 1.00, 0.033 and
-0.817 / 0.900, 1.00, 0.017 with the bundled model. The fifteenth session's model (one more training query) ranks the test
-split 0.831 / 0.935; a model trained with the examples spell-corrected first ranked it 0.831 /
-0.961: a training run moves a few answers either way, so the floors leave room.
+0.817 / 0.900, 1.00, 0.017 with the bundled model. The fifteenth session's model (one more
+training query) ranks the test split 0.831 / 0.935; a model trained with the examples
+spell-corrected first ranked it 0.831 / 0.961: a training run moves a few answers either way,
+so the floors leave room.
 """
 
 from __future__ import annotations
