@@ -184,7 +184,8 @@ class Searcher:
         # same forward pass.
         subject = self.subject()
         keywords = self.index.keywords
-        probed = [i for i in resolved if subject and keywords.names_topic(new_topic(cleaned[i]))]
+        topics = {i: new_topic(cleaned[i]) for i in resolved}  # "" when it opens none
+        probed = [i for i in resolved if subject and keywords.names_topic(topics[i])]
         texts = [
             *effective,
             *(cleaned[i] for i in resolved),
@@ -268,7 +269,7 @@ class Searcher:
             # that opens a topic of its own is "not covered" unless its own words, read as a
             # question about the corpus's subject, would be answered; in a corpus without a
             # subject, unless the corpus names a word of the new topic (README, Follow-ups).
-            topic = new_topic(cleaned[i]) if effective[i] != cleaned[i] else ""
+            topic = topics.get(i, "")
             covered = not topic or about_subject.get(i, keywords.covers(topic))
             answer = self._answer(
                 typed[i],
@@ -335,26 +336,27 @@ class Searcher:
 
     def _subject_lift(self, answer: Answer) -> float:
         """How much closer reading the question as about the subject brings it to a passage
-        than the subject alone comes: the most, over the answer's candidates, of the cosine
-        with the question read so (its "dense" score) less the cosine with the subject."""
-        alone = self._subject_cosines()
+        than the subject alone comes, over the answer's candidates (their "dense" score is the
+        cosine with the question read so): :meth:`_lift`."""
         rows = [self._row_of[hit.passage.passage_id] for hit in answer.candidates]
-        cosines = [hit.scores["dense"] for hit in answer.candidates]
-        return max((c - float(alone[r]) for c, r in zip(cosines, rows, strict=True)), default=-2.0)
+        return self._lift(np.array([hit.scores["dense"] for hit in answer.candidates]), rows)
+
+    def _lift(self, cosines: np.ndarray, rows: Sequence[int] | slice = slice(None)) -> float:
+        """The most, over the passages ``rows`` (all by default), of a reading's cosine with a
+        passage (``cosines``, in the order of ``rows``) less the subject alone's; -2 for none."""
+        gains = cosines - self._subject_cosines()[rows]
+        return float(gains.max()) if gains.size else -2.0
 
     def _read_on_own(self, readings: np.ndarray) -> list[bool]:
         """Whether each follow-up's own words, read as a question about the subject (vectors
         of "SUBJECT QUESTION"), pass the test a question naming no subject must pass
         (:meth:`_read_as_subject`): a passage clears the threshold, and the reading comes at
-        least ``subject_lift`` closer to some passage than the subject alone does."""
-        if not len(readings):
-            return []
+        least ``subject_lift`` closer to some passage than the subject alone does (over every
+        passage, not only the candidates: one short matrix product)."""
         s = self.settings
-        cosines = readings @ self.index.dense.vectors.T
-        gains = cosines - self._subject_cosines()
         return [
-            bool(c.max() >= s.abstain_threshold and g.max() >= s.subject_lift)
-            for c, g in zip(cosines, gains, strict=True)
+            bool(cosines.max() >= s.abstain_threshold and self._lift(cosines) >= s.subject_lift)
+            for cosines in readings @ self.index.dense.vectors.T
         ]
 
     def subject(self) -> str:

@@ -39,10 +39,17 @@ def shortfalls(
 
 
 def set_shortfalls(
-    searcher: Searcher, name: str, floors: tuple[tuple[int, int, int], float, float]
+    searcher: Searcher,
+    name: str,
+    floors: tuple[tuple[int, int, int], float, float],
+    *,
+    split: str = "test",
+    off_topic: float = 0.9,
 ) -> list[str]:
-    """:func:`shortfalls` of the test split of ``tests/data/<name>`` as ``searcher`` answers it;
-    ``floors``: the question counts, hit@1 and hit@3."""
+    """:func:`shortfalls` of a split of ``tests/data/<name>`` (or "all") as ``searcher``
+    answers it; ``floors``: the question counts, hit@1 and hit@3."""
     counts, hit1, hit3 = floors
     report = evaluate_questions(searcher, load_questions(DATA / name))
-    return shortfalls(report["summary"]["test"], counts=counts, hit1=hit1, hit3=hit3)
+    return shortfalls(
+        report["summary"][split], counts=counts, hit1=hit1, hit3=hit3, off_topic=off_topic
+    )
