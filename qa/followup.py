@@ -253,16 +253,25 @@ def refers_back(question: str) -> bool:
     return any(w in _ANAPHORA for w in _WORD.findall(question.lower()))
 
 
+#: A follow-up that points back with more content words than this brings a topic of its own.
+_OWN_TOPIC_WORDS = 3
+
+
 def new_topic(question: str) -> str:
-    """The topic a "what about X?" / "and X?" follow-up brings ("X"'s content words, joined),
-    or "" for any other question."""
-    if _CONTINUATION.match(question) is None:
+    """The topic a follow-up brings of its own (its content words, joined): a "what about X?"
+    / "and X?" one's, or one's that points back with more than three content words ("is that
+    well proven yet or kinda experimental"); "" for any other question."""
+    topical = content_words(question)
+    if _CONTINUATION.match(question) is None and not (
+        refers_back(question) and len(topical) > _OWN_TOPIC_WORDS
+    ):
         return ""
-    return " ".join(content_words(question))
+    return " ".join(topical)
 
 
-def is_followup(question: str) -> bool:
-    """True when the question leans on an earlier turn to be understood."""
+def is_followup(question: str, subject: str = "") -> bool:
+    """True when the question leans on an earlier turn to be understood. ``subject``: the
+    corpus's subject (:func:`shared_title_words`), "" when it has none or it is not known."""
     words = _WORD.findall(question.lower())
     if not words:
         return False
@@ -271,13 +280,19 @@ def is_followup(question: str) -> bool:
     topical = content_words(question)
     if _ELABORATION.match(question) and len(topical) <= _ELABORATION_WORDS:
         return True
-    refers_back = any(w in _ANAPHORA for w in words)
-    # "is it safe to stay on it long term?" refers back with three content words; a question
-    # with four or more has enough topic of its own to stand alone even if it says "it".
-    return (refers_back and len(topical) <= 3) or len(topical) == 0
+    if not refers_back(question):
+        return len(topical) == 0
+    # "is it safe to stay on it long term?" refers back with three content words. One with
+    # more can lean on the turns before as much: "is that well proven yet or kinda
+    # experimental" after two turns on PTSD, "would it still be worth a try" after one on OCD.
+    # It stands alone when it names the corpus's subject ("my friend is in a bad place, is
+    # ketamine used for emergencies like that"), or when the subject is not known.
+    if len(topical) <= _OWN_TOPIC_WORDS:
+        return True
+    return bool(subject) and not set(topical) & set(content_words(subject))
 
 
-def resolve_followup(question: str, history: Sequence[str]) -> str:
+def resolve_followup(question: str, history: Sequence[str], subject: str = "") -> str:
     """The query to search: the question, prefixed by the topic of the turns before it.
 
     A follow-up continues the whole resolved turn before it ("do they go away?"), except one
@@ -285,12 +300,14 @@ def resolve_followup(question: str, history: Sequence[str]) -> str:
     last question that stood alone, replacing the earlier refinements instead of piling them
     up, so after "side effects?" and "what about anxiety?", "and ptsd?" is searched as
     "side effects? and ptsd?". Turns without a single content word ("hi", "thanks") carry no
-    topic and are skipped.
+    topic and are skipped. ``subject``: the corpus's subject, as :func:`is_followup` takes it.
     """
-    return resolve_context(question, history)[0]
+    return resolve_context(question, history, subject)[0]
 
 
-def resolve_context(question: str, history: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+def resolve_context(
+    question: str, history: Sequence[str], subject: str = ""
+) -> tuple[str, tuple[str, ...]]:
     """:func:`resolve_followup`'s query, and the earlier turns it puts before the question, in
     order (turns it left out are not there): () when the question stands alone, the kept
     context as one string when a long one was cut at its start."""
@@ -299,11 +316,11 @@ def resolve_context(question: str, history: Sequence[str]) -> tuple[str, tuple[s
     for turn in history:
         turn = turn.strip()
         if content_words(turn):
-            base, context, turns = _resolve(turn, base, context, turns)
+            base, context, turns = _resolve(turn, base, context, turns, subject)
     question = question.strip()
     if not base:
         return question, ()
-    _, query, turns = _resolve(question, base, context, turns)
+    _, query, turns = _resolve(question, base, context, turns, subject)
     if query == question:
         return query, ()
     kept = query[: -len(question)].rstrip()
@@ -312,10 +329,10 @@ def resolve_context(question: str, history: Sequence[str]) -> tuple[str, tuple[s
 
 
 def _resolve(
-    turn: str, base: str, context: str, turns: tuple[str, ...]
+    turn: str, base: str, context: str, turns: tuple[str, ...], subject: str
 ) -> tuple[str, str, tuple[str, ...]]:
     """(last standalone question, resolved query, the turns it joins) after ``turn``."""
-    if not base or not is_followup(turn):
+    if not base or not is_followup(turn, subject):
         return turn, turn, (turn,)
     new_topic = _CONTINUATION.match(turn) is not None and bool(content_words(turn))
     if new_topic:

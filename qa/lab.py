@@ -206,7 +206,8 @@ def answer_summary(
     """What the table's rows share: the effective query, the strategy, the outcome, the
     weights the second stage ordered the first candidates by (empty when it did not run), and
     whether the question was tried as one about the corpus's subject, with the lift its
-    reading had and the lift it needed (``subject_lift``, the searcher's setting)."""
+    reading had and the lift it needed (``subject_lift``, the searcher's setting), and for a
+    follow-up with a topic of its own whether its own words passed (``Answer.own_reading``)."""
     reading = answer.subject_reading
     return {
         "question": answer.question,
@@ -223,6 +224,7 @@ def answer_summary(
             "subject": reading[0], "lift": reading[1], "needed": subject_lift,
             "kept": bool(answer.subject),  # the reading's answer is the one shown
         },
+        "own_reading": answer.own_reading,
     }
 
 

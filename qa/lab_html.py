@@ -66,6 +66,7 @@ def summary_html(summary: Mapping[str, Any]) -> str:
         "candidates cleared the threshold. "
         f"Effective query: <code>{escape(str(summary['effective_query']))}</code>. "
         f"{escape(_subject_reading(summary.get('subject_reading')))}"
+        f"{escape(_own_reading(summary.get('own_reading')))}"
         f"{escape(_second_stage(summary.get('second_stage') or {}))} "
         f"Index <code>{escape(str(summary['index_version']))}</code>.</p>"
     )
@@ -82,6 +83,22 @@ def _subject_reading(reading: Mapping[str, Any] | None) -> str:
         f"closer to a passage than “{subject}” alone{bar}"
     )
     return f"{said}. " if reading["kept"] else f"{said}; it stays abstained. "
+
+
+def _own_reading(passed: bool | None) -> str:
+    """Whether a follow-up's own words, read as a question about the corpus's subject, would
+    be answered: a follow-up with a topic of its own is "not covered" when they would not."""
+    if passed is None:
+        return ""
+    if passed:
+        return (
+            "A follow-up with a topic of its own: its own words, read as a question about the "
+            "subject, would be answered. "
+        )
+    return (
+        "A follow-up with a topic of its own: its own words, read as a question about the "
+        "subject, would not be answered, so it is not covered. "
+    )
 
 
 def _second_stage(weights: Mapping[str, Any]) -> str:

@@ -131,6 +131,11 @@ class Answer:
     #: and named none; ``SearchSettings.read_as_subject``): the subject and how much closer the
     #: reading came to a passage than the subject alone, kept or not; for staff, who see why.
     subject_reading: tuple[str, float] | None = None
+    #: For a follow-up that brings a topic of its own (:func:`qa.followup.new_topic`): whether
+    #: its own words, read as a question about the corpus's subject, would be answered; None
+    #: when that was not judged. A follow-up that abstained with the earlier turns although
+    #: they would is read on its own words alone (``context`` is then empty).
+    own_reading: bool | None = None
 
     @property
     def subject(self) -> str:

@@ -151,8 +151,9 @@ class Searcher:
             [spell(clean_question(h, s.max_query_chars)) for h in q.history if h.strip()]
             for q in queries
         ]
+        subject = self.subject()
         resolutions = [
-            resolve_context(text, history) if s.resolve_followups else (text, ())
+            resolve_context(text, history, subject) if s.resolve_followups else (text, ())
             for text, history in zip(cleaned, histories, strict=True)
         ]
         settled = [
@@ -160,6 +161,7 @@ class Searcher:
             for t, c, (query, context) in zip(typed, cleaned, resolutions, strict=True)
         ]
         answers = self._search_settled(settled, k, mode, with_candidates)
+        answers = self._read_alone(answers, settled, k, mode, with_candidates)
         return self._read_as_subject(answers, settled, k, mode, with_candidates)
 
     # -- stages -------------------------------------------------------------------------------
@@ -279,7 +281,9 @@ class Searcher:
                 k,
                 with_candidates,
             )
-            answer = replace(answer, context=settled[i].context)
+            answer = replace(
+                answer, context=settled[i].context, own_reading=about_subject.get(i)
+            )
             if not answer.abstained:
                 # "is ketamine safe while pregnant?" in a corpus that never says "pregnant":
                 # the safety passages shown are the closest, and the reader is told what they
@@ -290,6 +294,33 @@ class Searcher:
                 )
                 answer = replace(answer, not_in_corpus=missing)
             answers.append(answer)
+        return answers
+
+    def _read_alone(
+        self,
+        answers: list[Answer],
+        settled: Sequence[Settled],
+        k: int,
+        mode: Mode,
+        with_candidates: bool,
+    ) -> list[Answer]:
+        """Answers again, on its own words alone, each follow-up that abstained with the
+        earlier turns although its own words passed (``Answer.own_reading``), keeping the new
+        answer when it does not abstain: a follow-up is never answered worse than the same
+        words asked on their own.
+
+        "what does it feel like while its happening, do you trip out" after "do i need a doctor
+        there or can i just take it at home by myself" is 0.29 from the side-effects passage
+        on its own words, and under the threshold read after the question about supervision."""
+        redo = [i for i, answer in enumerate(answers) if answer.abstained and answer.own_reading]
+        if not redo:
+            return answers
+        alone = [replace(settled[i], effective=settled[i].cleaned, context=()) for i in redo]
+        again = self._search_settled(alone, k, mode, with_candidates)
+        answers = list(answers)
+        for i, answer in zip(redo, again, strict=True):
+            if not answer.abstained:
+                answers[i] = replace(answer, own_reading=True)
         return answers
 
     def _read_as_subject(

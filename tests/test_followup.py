@@ -8,6 +8,7 @@ from qa.followup import (
     content_words,
     is_followup,
     is_small_talk,
+    new_topic,
     resolve_context,
     resolve_followup,
     shared_title_words,
@@ -68,6 +69,47 @@ def test_questions_that_lean_on_an_earlier_turn(question: str) -> None:
 )
 def test_questions_that_stand_alone(question: str) -> None:
     assert not is_followup(question)
+
+
+@pytest.mark.parametrize(
+    ("question", "leans"),
+    [
+        # Pointing back with four or more content words: leans on the earlier turns unless
+        # it names the corpus's subject.
+        ("is that well proven yet or kinda experimental", True),
+        ("i've been on 2 different meds for mine and neither did much, would it still help", True),
+        ("my friend is in a bad place, is ketamine used for emergencies like that", False),
+        ("what are the side effects of it for chronic pain patients?", True),
+        # No pointer back: four content words stand alone, subject or not.
+        ("how many sessions before you notice a difference", False),
+        # Short ones lean on the earlier turn as before.
+        ("is it safe?", True),
+    ],
+)
+def test_a_long_question_pointing_back_leans_unless_it_names_the_subject(
+    question: str, leans: bool
+) -> None:
+    assert is_followup(question, subject="ketamine") is leans
+    # Without a known subject nothing says what "that" could be: it stands alone when long.
+    long = len(content_words(question)) > 3
+    assert is_followup(question) is (leans and not long)
+    history = ["can ketamine help with ptsd"]
+    resolved = resolve_followup(question, history, subject="ketamine")
+    assert resolved == (f"{history[0]} {question}" if leans else question)
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("and how do i bake bread?", "bake bread"),
+        ("is that well proven yet or kinda experimental", "well proven yet kinda experimental"),
+        ("is it safe?", ""),  # refers back with too few words to bring a topic
+        ("do they go away?", ""),
+        ("how many sessions before you notice a difference", ""),  # does not point back
+    ],
+)
+def test_the_topic_a_follow_up_brings_of_its_own(question: str, topic: str) -> None:
+    assert new_topic(question) == topic
 
 
 @pytest.mark.parametrize(

@@ -444,3 +444,25 @@ def test_summary_says_whether_a_question_was_read_as_about_the_subject() -> None
         "abstained." in summary(False, 0.045)
     plain = Answer(question="q", effective_query="q", abstained=True, citations=())
     assert "named no subject" not in summary_html(answer_summary(plain, "hybrid", 5))
+
+
+@pytest.mark.parametrize(
+    ("own_reading", "said"),
+    [
+        (True, "its own words, read as a question about the subject, would be answered. "),
+        (False, "would not be answered, so it is not covered. "),
+        (None, None),
+    ],
+)
+def test_summary_says_whether_a_followups_own_words_passed(
+    own_reading: bool | None, said: str | None
+) -> None:
+    answer = Answer(question="and how do i bake bread", effective_query="is it safe and how do "
+                    "i bake bread", abstained=True, citations=(), own_reading=own_reading)
+    summary = answer_summary(answer, "hybrid", 5)
+    assert summary["own_reading"] is own_reading
+    html = summary_html(summary)
+    if said is None:
+        assert "topic of its own" not in html
+    else:
+        assert "A follow-up with a topic of its own" in html and said in html

@@ -52,6 +52,32 @@ def test_a_followup_with_its_own_topic_finds_that_topic(real_searcher: Searcher)
     assert "dissociation, dizziness, and nausea" in answer.citations[0].text
 
 
+def test_a_long_followup_pointing_back_is_read_with_the_turn_before(
+    real_searcher: Searcher,
+) -> None:
+    # Seven content words once made it stand alone, and "that" (PTSD) was lost: research on
+    # ketamine in general came first and the passage on PTSD research third.
+    history = ["can ketamine help with ptsd"]
+    question = "is that actually backed by solid research or still pretty experimental"
+    answer = real_searcher.search(question, history=history)
+    assert answer.context == tuple(history) and answer.own_reading is True
+    assert "for PTSD is still relatively new" in answer.citations[0].text
+
+
+def test_a_followup_lost_with_its_context_is_answered_on_its_own_words(
+    real_searcher: Searcher,
+) -> None:
+    # Read after the question on supervision, it clears no passage; its own words alone are
+    # 0.29 from the side-effects passage, as when asked first.
+    question = "what does it feel like while its happening, do you trip out"
+    history = ["do i need a doctor there or can i just take it at home by myself"]
+    answer = real_searcher.search(question, history=history)
+    assert not answer.abstained and answer.own_reading is True
+    assert answer.effective_query == question and answer.context == ()
+    alone = real_searcher.search(question)
+    assert [c.passage_id for c in answer.citations] == [c.passage_id for c in alone.citations]
+
+
 @pytest.mark.parametrize(
     ("earlier", "followup"),
     [
