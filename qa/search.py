@@ -306,8 +306,8 @@ class Searcher:
     ) -> list[Answer]:
         """Answers again, on its own words alone, each follow-up that abstained with the
         earlier turns although its own words passed (``Answer.own_reading``), keeping the new
-        answer when it does not abstain: a follow-up is never answered worse than the same
-        words asked on their own.
+        answer when it does not abstain: reading a follow-up with the turns before must not
+        lose the answer its own words find.
 
         "what does it feel like while its happening, do you trip out" after "do i need a doctor
         there or can i just take it at home by myself" is 0.29 from the side-effects passage
