@@ -269,6 +269,22 @@ def new_topic(question: str) -> str:
     return " ".join(topical)
 
 
+#: A follow-up opening as a continuation strays from the corpus with this many words the
+#: articles never use (and at least a third of its content words): see :func:`strays`.
+_STRAY_WORDS = 2
+
+
+def strays(question: str, unknown: Sequence[str]) -> bool:
+    """Whether a follow-up that opens as a continuation ("and", "so", "what about") has left
+    the corpus's subject, given its words the articles never use and no passage shown comes
+    near (``unknown``, :attr:`qa.records.Answer.not_in_corpus`): at least two, and at least a
+    third of its content words. "so whats the best way to make a cold brew tea infusion" after
+    "what is ketamine infusion therapy" names "cold", "brew" and "tea" of four."""
+    if _CONTINUATION.match(question) is None:
+        return False
+    return len(unknown) >= _STRAY_WORDS and 3 * len(unknown) >= len(content_words(question))
+
+
 def is_followup(question: str, subject: str = "") -> bool:
     """True when the question leans on an earlier turn to be understood. ``subject``: the
     corpus's subject (:func:`shared_title_words`), "" when it has none or it is not known."""

@@ -21,6 +21,7 @@ from qa.followup import (
     new_topic,
     resolve_context,
     shared_title_words,
+    strays,
 )
 from qa.fusion import extend_dense, promote, rank_candidates
 from qa.highlight import Highlighter
@@ -293,6 +294,24 @@ class Searcher:
                     cleaned[i], None if own_i is None else own_i.vectors, answer.hits
                 )
                 answer = replace(answer, not_in_corpus=missing)
+                if topic and strays(cleaned[i], missing):
+                    # "so whats the best way to make a cold brew tea infusion" after "what is
+                    # ketamine infusion therapy": read about ketamine its own words pass (the
+                    # infusion passages), but "cold", "brew" and "tea" are nowhere near them.
+                    # Where a follow-up already opens a topic of its own, that is enough.
+                    abstained = self._answer(
+                        typed[i],
+                        effective[i],
+                        (focus[i], focus_tokens[i]),
+                        [replace(h, cleared=False) for h in candidates],
+                        k,
+                        with_candidates,
+                    )
+                    answer = replace(
+                        abstained,
+                        context=settled[i].context,
+                        own_reading=False if i in about_subject else None,
+                    )
             answers.append(answer)
         return answers
 

@@ -12,6 +12,7 @@ from qa.followup import (
     resolve_context,
     resolve_followup,
     shared_title_words,
+    strays,
 )
 
 SIDE_EFFECTS = "What are the side effects of ketamine?"
@@ -263,3 +264,25 @@ def test_the_subject_is_the_word_most_titles_share() -> None:
     assert shared_title_words(["Bee Care", "Bee Food", "Bread", "Bikes", "Boats"]) == ""
     assert shared_title_words(["Ketamine"]) == ""
     assert shared_title_words([]) == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "unknown", "strayed"),
+    [
+        # Continuations with two or more words the articles never use, a third of their words
+        ("so whats the best way to make a cold brew tea infusion", ["cold", "brew", "tea"], True),
+        ("and what about car insurance for a 2009 civic", ["car", "civic"], True),
+        # one unknown word is too little ("hooked" is the dependency the articles speak of)
+        ("but cant you get hooked on it too", ["hooked"], False),
+        # two of seven content words: under a third
+        ("and is it safe for older people with heart trouble and bad knees", ["knees", "older"],
+         False),
+        # not a continuation: a question in its own right is never judged so
+        ("whats the best way to make a cold brew tea infusion", ["cold", "brew", "tea"], False),
+    ],
+)
+def test_a_continuation_strays_with_two_unknown_words_and_a_third_of_its_own(
+    question: str, unknown: list[str], strayed: bool
+) -> None:
+    assert strays(question, unknown) is strayed
+

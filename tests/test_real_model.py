@@ -52,6 +52,18 @@ def test_a_followup_with_its_own_topic_finds_that_topic(real_searcher: Searcher)
     assert "dissociation, dizziness, and nausea" in answer.citations[0].text
 
 
+def test_a_followup_that_strays_to_words_the_articles_never_use_is_not_covered(
+    real_searcher: Searcher,
+) -> None:
+    # Read as a question about ketamine, its own words pass ("depression"), but "history",
+    # "essay" and "monday" are words the articles never use and nothing shown comes near.
+    question = "so what caused the great depression, my history essay is due monday"
+    answer = real_searcher.search(question, history=["does ketamine work for depression"])
+    assert answer.abstained and not answer.citations
+    assert answer.own_reading is False
+    # one unknown word ("hooked") is not enough: that follow-up is answered (the test below)
+
+
 def test_a_long_followup_pointing_back_is_read_with_the_turn_before(
     real_searcher: Searcher,
 ) -> None:
