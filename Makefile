@@ -10,7 +10,7 @@ setup: $(VENV)/.installed
 # The model served: all-MiniLM-L6-v2 fine-tuned on the labelled questions that have been read
 # (calibration and holdout) and the corpus's example questions (README, "The adapted model";
 # about 15 minutes on 2 cores: rebuilt only when its inputs change). The test split of
-# tests/data/questions.jsonl and tests/data/fresh3.jsonl to fresh6.jsonl stay out: they measure it.
+# tests/data/questions.jsonl and tests/data/fresh3.jsonl to fresh7.jsonl stay out: they measure it.
 # The engine's code is an input: each question is learned as the engine searches it (a
 # follow-up with its earlier turns, a question naming no subject read as one about it).
 MODEL := models/adapted

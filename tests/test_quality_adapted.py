@@ -5,8 +5,8 @@ The model learns from the calibration and holdout splits of tests/data/questions
 read fresh sets and the corpus's example questions. What measures it is what it never saw: the
 test split of questions.jsonl (77 answerable, 25 not covered), tests/data/fresh3.jsonl, written
 blind for the fourteenth session, tests/data/fresh4.jsonl, written blind for the fifteenth, and
-tests/data/fresh5.jsonl, for the sixteenth, and tests/data/fresh6.jsonl, for the seventeenth;
-each new set was run once on the model the Makefile trained then:
+tests/data/fresh5.jsonl, for the sixteenth, and tests/data/fresh6.jsonl and fresh7.jsonl, for
+the seventeenth; each new set was run once on the model the Makefile trained then:
 
     set          hit@1  hit@3  off-topic abstained  answerable wrongly abstained
     test split   0.818  0.922  0.933 (14 of 15)     0
@@ -14,9 +14,11 @@ each new set was run once on the model the Makefile trained then:
     fresh4       0.850  0.933  1.00 (15)            0.017
     fresh5       0.933  0.950  1.00 (15)            0.017
     fresh6       0.900  0.967  0.867 (13 of 15)     0.033
+    fresh7       0.950  0.967  0.933 (14 of 15)     0.017
 
 against 0.753 / 0.922, 1.00, 0.013; 0.900 / 0.950, 1.00, 0.017; 0.833 / 0.900, 1.00, 0.033;
-0.817 / 0.900, 1.00, 0.017 and 0.900 / 0.967, 0.933, 0.033 with the bundled model. The model is
+0.817 / 0.900, 1.00, 0.017; 0.900 / 0.967, 0.933, 0.033 and 0.850 / 0.950, 0.867, 0.017 with
+the bundled model. The model is
 retrained whenever the engine's code changes (the Makefile); the seventeenth session's retrain
 moved some of the 257 earlier blind questions out of the first three and others back (README).
 The fifteenth session's model (one more training query) ranks the test split 0.831 / 0.935; a
@@ -70,7 +72,7 @@ def test_the_served_model_never_learned_from_the_test_split(about) -> None:  # t
     assert about["settings"]["corpus_examples"] is True
     taught = about["questions"].split()
     assert "tests/data/questions.jsonl" in taught
-    blind = ("fresh3", "fresh4", "fresh5", "fresh6")
+    blind = ("fresh3", "fresh4", "fresh5", "fresh6", "fresh7")
     assert not any(name in path for path in taught for name in blind)
 
 
@@ -97,8 +99,13 @@ RUN_ONCE = {
     # two of the five off-topic follow-ups answered ("and what caused the great depression
     # back in 1929", "what about herbal tea, how long should a chamomile infusion steep")
     "fresh6.jsonl": ((60, 15, 10), 0.85, 0.92),
+    # run once, blind (seventeenth session, the engine frozen at 86d07b4 after its change for
+    # continuations that stray, the same model): 0.950 and 0.967 (57 and 58 of 60), one
+    # answerable question abstained on, 14 of 15 off-topic abstained (all five follow-ups)
+    "fresh7.jsonl": ((60, 15, 10), 0.90, 0.92),
 }
-#: Off-topic floors other than the target's 0.90: fresh6 abstained on 13 of 15.
+#: Off-topic floors other than the target's 0.90: fresh6 abstained on 13 of 15 when run once
+#: (14 since the rule for continuations that stray), so a retrain has room.
 OFF_TOPIC = {"fresh6.jsonl": 0.80}
 
 
