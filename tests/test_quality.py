@@ -47,7 +47,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from quality_support import set_shortfalls
+from quality_support import Floors, set_shortfalls
 
 from qa.api import open_searcher
 from qa.learn import fit_weights
@@ -202,33 +202,30 @@ def test_the_second_fresh_blind_set_holds_its_floor(fresh2) -> None:  # type: ig
 
 
 #: Sets written blind and run once on the frozen engine, from the fourteenth session on:
-#: (answerable, off-topic, near-domain questions), hit@1 and hit@3 floors.
+#: their floors (an off-topic floor under the target's 0.90 where a set was run once under it).
 RUN_ONCE = {
     # run once: 0.900 and 0.950 (54 and 57 of 60), 0.917 and 0.967 with the pooled phrases the
     # file holds; one answerable question abstained on
-    "fresh3.jsonl": ((60, 10, 10), 0.85, 0.92),
+    "fresh3.jsonl": Floors((60, 10, 10), 0.85, 0.92),
     # run once (fifteenth session): 0.833 and 0.900 (50 and 54 of 60), two answerable
     # questions abstained on
-    "fresh4.jsonl": ((60, 15, 10), 0.78, 0.85),
+    "fresh4.jsonl": Floors((60, 15, 10), 0.78, 0.85),
     # run once (sixteenth session): 0.817 and 0.900 (49 and 54 of 60), one answerable question
     # abstained on
-    "fresh5.jsonl": ((60, 15, 10), 0.77, 0.85),
+    "fresh5.jsonl": Floors((60, 15, 10), 0.77, 0.85),
     # run once (seventeenth session): 0.900 and 0.967 (54 and 58 of 60), two answerable
     # questions abstained on, one off-topic follow-up answered
-    "fresh6.jsonl": ((60, 15, 10), 0.85, 0.92),
+    "fresh6.jsonl": Floors((60, 15, 10), 0.85, 0.92),
     # run once (seventeenth session, after the rule for continuations that stray): 0.850 and
     # 0.950 (51 and 57 of 60), one answerable question abstained on, 13 of 15 off-topic
-    "fresh7.jsonl": ((60, 15, 10), 0.80, 0.90),
+    "fresh7.jsonl": Floors((60, 15, 10), 0.80, 0.90, off_topic=0.80),
 }
-#: Off-topic floors other than the target's 0.90: fresh7 abstained on 13 of 15.
-OFF_TOPIC = {"fresh7.jsonl": 0.80}
 
 
 @pytest.mark.parametrize("name", RUN_ONCE)
 def test_the_blind_sets_run_once_hold_their_floors(searcher, name: str) -> None:  # type: ignore[no-untyped-def]
     """The bundled model on the sets written blind and run once."""
-    off_topic = OFF_TOPIC.get(name, 0.9)
-    assert set_shortfalls(searcher, name, RUN_ONCE[name], off_topic=off_topic) == []
+    assert set_shortfalls(searcher, name, RUN_ONCE[name]) == []
 
 
 def test_followups_that_change_the_subject_are_not_covered(searcher) -> None:  # type: ignore[no-untyped-def]
@@ -236,6 +233,6 @@ def test_followups_that_change_the_subject_are_not_covered(searcher) -> None:  #
     40 off-topic ones that open with "and", "ok so", "what about"... Before a follow-up's own
     words were read as a question about the subject, 0.700 / 0.800 with 7 of 40 wrongly
     abstained on, and 16 of 40 off-topic ones abstained on; after, 0.850 / 0.950, 1 and 34."""
-    floors = ((40, 40, 0), 0.80, 0.90)
-    assert set_shortfalls(searcher, "followups.jsonl", floors, split="all", off_topic=0.80) == []
+    floors = Floors((40, 40, 0), 0.80, 0.90, off_topic=0.80)
+    assert set_shortfalls(searcher, "followups.jsonl", floors, split="all") == []
 

@@ -32,7 +32,7 @@ import json
 from pathlib import Path
 
 import pytest
-from quality_support import set_shortfalls, shortfalls
+from quality_support import Floors, set_shortfalls, shortfalls
 
 from qa.adapt import ABOUT, model_embedder, served_search_settings
 from qa.api import open_searcher
@@ -83,33 +83,30 @@ def test_the_test_split_holds_its_floor(report) -> None:  # type: ignore[no-unty
 
 
 #: Sets written blind and run once on the frozen engine, from the fourteenth session on:
-#: (answerable, off-topic, near-domain questions), hit@1 and hit@3 floors.
+#: their floors (an off-topic floor under the target's 0.90 where a set was run once under it).
 RUN_ONCE = {
     # run once, blind: 0.917 and 0.950 (55 and 57 of 60), nothing wrongly abstained on;
     # 0.933 and 0.967 with the pooled phrases the file holds
-    "fresh3.jsonl": ((60, 10, 10), 0.87, 0.92),
+    "fresh3.jsonl": Floors((60, 10, 10), 0.87, 0.92),
     # run once, blind (fifteenth session): 0.850 and 0.933 (51 and 56 of 60), one answerable
     # question abstained on (pool judging added no phrase)
-    "fresh4.jsonl": ((60, 15, 10), 0.80, 0.88),
+    "fresh4.jsonl": Floors((60, 15, 10), 0.80, 0.88),
     # run once, blind (sixteenth session): 0.933 and 0.950 (56 and 57 of 60), one answerable
     # question abstained on; all three misses are follow-ups
-    "fresh5.jsonl": ((60, 15, 10), 0.88, 0.90),
+    "fresh5.jsonl": Floors((60, 15, 10), 0.88, 0.90),
     # run once, blind (seventeenth session, the model retrained with that session's follow-up
     # change): 0.900 and 0.967 (54 and 58 of 60), two answerable questions abstained on, and
     # two of the five off-topic follow-ups answered ("and what caused the great depression
-    # back in 1929", "what about herbal tea, how long should a chamomile infusion steep")
-    "fresh6.jsonl": ((60, 15, 10), 0.85, 0.92),
+    # back in 1929", "what about herbal tea, how long should a chamomile infusion steep");
+    # 14 of 15 since the rule for continuations that stray, the floor leaves a retrain room
+    "fresh6.jsonl": Floors((60, 15, 10), 0.85, 0.92, off_topic=0.80),
     # run once, blind (seventeenth session, the engine frozen at 86d07b4 after its change for
     # continuations that stray, the same model): 0.950 and 0.967 (57 and 58 of 60), one
     # answerable question abstained on, 14 of 15 off-topic abstained (all five follow-ups)
-    "fresh7.jsonl": ((60, 15, 10), 0.90, 0.92),
+    "fresh7.jsonl": Floors((60, 15, 10), 0.90, 0.92),
 }
-#: Off-topic floors other than the target's 0.90: fresh6 abstained on 13 of 15 when run once
-#: (14 since the rule for continuations that stray), so a retrain has room.
-OFF_TOPIC = {"fresh6.jsonl": 0.80}
 
 
 @pytest.mark.parametrize("name", RUN_ONCE)
 def test_the_blind_sets_run_once_hold_their_floors(searcher, name: str) -> None:  # type: ignore[no-untyped-def]
-    off_topic = OFF_TOPIC.get(name, 0.9)
-    assert set_shortfalls(searcher, name, RUN_ONCE[name], off_topic=off_topic) == []
+    assert set_shortfalls(searcher, name, RUN_ONCE[name]) == []
